@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <syslog.h>
+
+#include "macro.h"
+
+/* The one module that writes log lines. Everything else in lib/ returns
+ * negative error codes and leaves it to its caller to log once.
+ *
+ * Lines go to stderr. When stderr is the journal ($JOURNAL_STREAM matches) or
+ * $PORTKEEP_LOG_PREFIX=1, each line starts with a <N> priority prefix
+ * (SD_ERR ... SD_DEBUG), otherwise with "portkeep: " for errors and warnings. */
+
+void log_set_max_level(int level);
+int log_get_max_level(void);
+void log_open(void);
+
+int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
+
+#define log_full_errno(level, error, ...) log_internal((level), (error), __VA_ARGS__)
+
+#define log_debug(...) log_internal(LOG_DEBUG, 0, __VA_ARGS__)
+#define log_info(...) log_internal(LOG_INFO, 0, __VA_ARGS__)
+#define log_notice(...) log_internal(LOG_NOTICE, 0, __VA_ARGS__)
+#define log_warning(...) log_internal(LOG_WARNING, 0, __VA_ARGS__)
+#define log_error(...) log_internal(LOG_ERR, 0, __VA_ARGS__)
+
+/* These return -abs(error), so that "return log_error_errno(r, ...)" works.
+ * "%m" in the format expands to strerror(error). */
+#define log_debug_errno(error, ...) log_internal(LOG_DEBUG, (error), __VA_ARGS__)
+#define log_warning_errno(error, ...) log_internal(LOG_WARNING, (error), __VA_ARGS__)
+#define log_error_errno(error, ...) log_internal(LOG_ERR, (error), __VA_ARGS__)
+
+struct ConfigErrors;
+/* Prints each error as "FILE:LINE:COLUMN: message", then the source line and
+ * a caret under the column. Always printed, whatever the level. */
+void log_config_errors(const struct ConfigErrors *errors);

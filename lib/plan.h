@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "table.h"
+
+/* The plan engine of DESIGN.md ("Data model"): pure, no I/O but printing. */
+
+typedef enum { CHANGE_ADD, CHANGE_DELETE, CHANGE_REPLACE } ChangeAction;
+
+typedef struct Change {
+        ChangeAction action;
+        Forward new; /* add, replace: the declared forward */
+        Forward old; /* delete, replace: the router's entry */
+} Change;
+
+typedef struct Conflict {
+        Forward declared; /* from the file */
+        Forward held_by;  /* the unmanaged router entry holding its key */
+} Conflict;
+
+typedef struct PlanOptions {
+        Prune prune;
+        unsigned max_deletes;
+        bool force;                  /* take over conflicting entries, pass the guard */
+        char *const *managed_groups; /* groups named in the file */
+        size_t n_managed_groups;
+        bool split_tcp_udp;          /* the router stores tcp/udp as a tcp and a udp entry */
+} PlanOptions;
+
+typedef struct Plan {
+        Change *changes; /* what a user sees, in the order shown */
+        size_t n_changes;
+        Table unmanaged; /* router entries portkeep leaves alone */
+        Conflict *conflicts;
+        size_t n_conflicts;
+        size_t n_deletes;      /* deletes + replaces: what max_deletes counts */
+        unsigned max_deletes;
+        size_t n_in_sync;      /* declared forwards already right */
+} Plan;
+
+/* One primitive operation for a driver, in execution order: every delete that
+ * frees a key comes before the add that needs it. A replace is a delete of the
+ * old entry and an add of the new. */
+typedef struct Step {
+        bool add;  /* false: delete */
+        Forward f;
+} Step;
+
+typedef struct Steps {
+        Step *items;
+        size_t n;
+} Steps;
+
+int plan_compute(const Table *desired, const Table *actual, const PlanOptions *o, Plan **ret);
+Plan *plan_free(Plan *p);
+bool plan_in_sync(const Plan *p);
+
+/* 0 if apply may go ahead; -E2BIG when deletes exceed max_deletes; -EEXIST
+ * when a declared forward is held by an unmanaged entry. With force, 0. */
+int plan_check_guards(const Plan *p, bool force);
+
+int plan_steps(const Plan *p, Steps *ret);
+/* The steps that undo the first n_done of steps, most recent first. */
+int plan_undo_steps(const Steps *steps, size_t n_done, Steps *ret);
+void steps_done(Steps *s);
+
+/* The readable diff: "+" add, "-" delete, "~" replace (old and new),
+ * unmanaged entries apart, conflicts called out, a one-line summary. */
+void plan_print(const Plan *p, FILE *f);
+/* The --json object of DESIGN.md for plan, with "version": 1. */
+void plan_print_json(const Plan *p, FILE *f);

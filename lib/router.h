@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "table.h"
+
+/* One interface for every router driver; one file per driver (and per
+ * firmware family) behind it.
+ *
+ * Error codes, so that the caller can choose message and exit code:
+ *   -EACCES        login rejected (wrong user or password)
+ *   -ECONNREFUSED, -EHOSTUNREACH, -ETIMEDOUT  router unreachable / too slow
+ *   -EBADMSG       the router answered with a page that is not the expected one
+ *                  (truncated, another firmware, a login page) — never an empty table
+ *   -ENOSPC        table full
+ *   -EREMOTEIO     the router refused a change (its own words in router_error())
+ *   -ENOENT        the row to delete was not found in a fresh read
+ *   -EPROTONOSUPPORT  the driver cannot express this forward
+ *   -ECANCELED     aborted (SIGTERM pending, see router_set_progress())
+ *   -ENOSYS        driver or family not built
+ * With every error, router_error() holds one line saying what happened, in the
+ * router's own words where it gave any; it never holds a password or token. */
+
+typedef struct Router Router;
+
+/* Called during long requests (from curl's progress callback); returning
+ * non-zero aborts the request with -ECANCELED. */
+typedef int (*RouterProgress)(void *userdata);
+
+/* Chooses the driver from c; does not contact the router. password is copied
+ * and wiped on router_free(). */
+int router_new(const Config *c, const char *password, Router **ret);
+Router *router_free(Router *r);
+void router_set_progress(Router *r, RouterProgress cb, void *userdata);
+
+/* The firmware family in use ("nosave", "arcadyan"; after login when auto). */
+const char *router_family(const Router *r);
+/* Whether the router stores tcp/udp as a separate tcp and udp entry. */
+bool router_splits_tcp_udp(const Router *r);
+
+int router_login(Router *r);
+/* Reads the whole table, normalised (see table.h); row ids valid until the
+ * next read or change. */
+int router_read(Router *r, Table *ret);
+/* Each change reads the table afresh first and locates rows by their values. */
+int router_add(Router *r, const Forward *f);
+int router_delete(Router *r, const Forward *f);
+/* Best effort; safe to call when not logged in. */
+int router_logout(Router *r);
+
+const char *router_error(const Router *r);

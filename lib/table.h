@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The data model of DESIGN.md: a forward, and a table of them.
+ *
+ * A forward's natural key is (proto, wan, ports); its value is (group, lan_ip,
+ * lan_ports). Values are kept normalised, so that comparing two forwards is
+ * comparing fields. */
+
+/* proto is an IP protocol number 0-255, or one of the two values above that
+ * range. Named protocols are numbers: icmp 1, tcp 6, udp 17, gre 47, esp 50. */
+enum {
+        PROTO_ICMP = 1,
+        PROTO_TCP = 6,
+        PROTO_UDP = 17,
+        PROTO_GRE = 47,
+        PROTO_ESP = 50,
+        PROTO_TCP_UDP = 256, /* both tcp and udp */
+        PROTO_ALL = 257,     /* every protocol */
+        _PROTO_MAX,
+};
+
+/* Only these carry ports. */
+bool proto_has_ports(int proto);
+/* "tcp", "udp", "tcp/udp", "icmp", "all", "gre", "esp" or the number. The
+ * returned string is static or in buf (at least 4 bytes). */
+const char *proto_to_string(int proto, char buf[static 4]);
+/* Accepts the names above (case-insensitively) and 0-255; returns the proto or
+ * -EINVAL. */
+int proto_from_string(const char *s);
+
+typedef struct PortRange {
+        uint16_t first, last; /* 0, 0 when the protocol has no ports */
+} PortRange;
+
+#define PORT_RANGE_NONE ((PortRange){ 0, 0 })
+
+static inline bool port_range_is_set(PortRange r) {
+        return r.first != 0;
+}
+bool port_range_overlap(PortRange a, PortRange b);
+/* "1723" or "60000-60010"; buf at least 12 bytes. "" when unset. */
+const char *port_range_to_string(PortRange r, char buf[static 12]);
+/* Parses "N" or "A-B" with 1 <= A <= B <= 65535; returns 0 or -EINVAL/-ERANGE. */
+int port_range_from_string(const char *s, PortRange *ret);
+
+/* IPv4 addresses are host-order uint32_t; 0 stands for "router" on the WAN
+ * side (the router's own Internet-side address). */
+#define WAN_ROUTER 0u
+const char *ipv4_to_string(uint32_t a, char buf[static 16]);
+int ipv4_from_string(const char *s, uint32_t *ret);
+
+typedef struct Forward {
+        /* key */
+        int proto;
+        uint32_t wan;
+        PortRange ports;
+        /* value */
+        char *group;          /* owned; NULL only for a router entry with no group */
+        uint32_t lan_ip;
+        PortRange lan_ports;  /* normalised: equal to ports when "same as WAN" */
+        /* where it came from: config position (1-based; 0 for router entries) */
+        unsigned line, column;
+        /* driver's row id in the read it came from, -1 if none; only valid
+         * until the next read of the router (never reuse across reads) */
+        int router_id;
+} Forward;
+
+void forward_done(Forward *f);             /* frees owned members */
+int forward_copy(Forward *dst, const Forward *src);
+/* Same natural key (proto, wan, ports exactly equal). */
+bool forward_same_key(const Forward *a, const Forward *b);
+/* Keys that collide: same wan, protocols that share traffic (tcp/udp vs tcp or
+ * udp, "all" vs anything), overlapping port ranges. */
+bool forward_keys_overlap(const Forward *a, const Forward *b);
+/* Same key and same value (group compared exactly). */
+bool forward_equal(const Forward *a, const Forward *b);
+
+typedef struct Table {
+        Forward *items;
+        size_t n, allocated;
+} Table;
+
+void table_init(Table *t);
+void table_done(Table *t);                 /* frees every forward; t may be reused */
+/* Appends a copy of f. */
+int table_add(Table *t, const Forward *f);
+/* Appends f itself, taking ownership of its members (f->group set to NULL). */
+int table_add_take(Table *t, Forward *f);
