@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* What a driver implements behind lib/router.h. router.c owns the Router
+ * object and dispatches to these; each driver keeps its own state in
+ * Router.data. */
+
+#include "router.h"
+
+typedef struct RouterDriver {
+        const char *name;               /* "nosave", "arcadyan", "memory" */
+        int (*init)(Router *r);         /* allocate r->data; no network */
+        void (*done)(Router *r);        /* free r->data */
+        int (*login)(Router *r);
+        int (*read)(Router *r, Table *ret);
+        int (*add)(Router *r, const Forward *f);
+        int (*delete)(Router *r, const Forward *f);
+        int (*logout)(Router *r);
+        bool splits_tcp_udp;
+} RouterDriver;
+
+struct Router {
+        const RouterDriver *driver;
+        const Config *config;           /* borrowed; outlives the router */
+        char *password;                 /* wiped and freed by router_free() */
+        RouterProgress progress;
+        void *progress_userdata;
+        bool logged_in;
+        char error[512];                /* router_error(); no secrets */
+        void *data;
+};
+
+/* printf into r->error; returns error (a negative errno) for "return
+ * router_set_error(r, -EACCES, ...)". */
+int router_set_error(Router *r, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Registers the in-memory test driver (test/ only). The memory driver keeps a
+ * Table; tests can make the Nth call of an operation fail. */
+extern const RouterDriver router_driver_memory;
