@@ -34,6 +34,8 @@ struct Router {
  * router_set_error(r, -EACCES, ...)". */
 int router_set_error(Router *r, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Registers the in-memory test driver (test/ only). The memory driver keeps a
- * Table; tests can make the Nth call of an operation fail. */
-extern const RouterDriver router_driver_memory;
+/* router_new() with a given driver: the tests use it for their in-memory
+ * driver (test/), which keeps a Table and can fail on the Nth operation. */
+int router_new_with_driver(const RouterDriver *d, const Config *c, const char *password, Router **ret);
+
+extern const RouterDriver router_driver_nosave;
