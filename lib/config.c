@@ -1,9 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Placeholder until the parser lands (issue 2). */
+/* The config file of DESIGN.md, version 1.
+ *
+ * libyaml's events are turned into a small tree first (rejecting anchors,
+ * aliases, tags, deep nesting and a second document on the way), then each
+ * mapping is checked against a table of {key, node type, handler}. Every error
+ * is collected with its position; nothing stops at the first one except a
+ * syntax error, after which libyaml cannot go on. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
 #include "config.h"
 #include "macro.h"
 
+#define CONFIG_SIZE_MAX (1024 * 1024)
+#define CONFIG_DEPTH_MAX 32
+#define CONFIG_ERRORS_MAX 100
+#define CONFIG_GROUPS_MAX 256
+#define CONFIG_FORWARDS_MAX 1024
+#define GROUP_NAME_MAX 64
+#define ARCADYAN_GROUP_NAME_MAX 15
+#define SOURCE_LINE_MAX 512
+#define PASSWORD_SIZE_MAX 4096
+#define DURATION_MAX_USEC (UINT64_C(7) * 24 * 3600 * USEC_PER_SEC)
+
+/* ---- errors ---- */
+
 void config_errors_done(ConfigErrors *e) {
+        if (!e)
+                return;
         for (size_t i = 0; i < e->n; i++) {
                 free(e->items[i].file);
                 free(e->items[i].message);
@@ -13,10 +46,1557 @@ void config_errors_done(ConfigErrors *e) {
         *e = (ConfigErrors){};
 }
 
-int config_load(const char *path, Config **ret, ConfigErrors *errors) {
-        return -ENOSYS;
+static int errors_push(ConfigErrors *e, const char *file, unsigned line, unsigned column,
+                       const char *source_line, char *message /* taken */) {
+        _cleanup_(freep) char *m = message;
+        ConfigError *err;
+
+        if (e->n >= e->allocated) {
+                size_t n = e->allocated ? e->allocated * 2 : 8;
+                ConfigError *p = reallocarray(e->items, n, sizeof(ConfigError));
+
+                if (!p)
+                        return -ENOMEM;
+                e->items = p;
+                e->allocated = n;
+        }
+        err = &e->items[e->n];
+        *err = (ConfigError){ .line = line, .column = column };
+        err->file = strdup(file);
+        err->source_line = strdup_or_null(source_line);
+        if (!err->file || (source_line && !err->source_line)) {
+                free(err->file);
+                free(err->source_line);
+                return -ENOMEM;
+        }
+        err->message = TAKE_PTR(m);
+        e->n++;
+        return 0;
 }
 
+/* ---- the tree ---- */
+
+typedef enum {
+        NODE_SCALAR,
+        NODE_MAPPING,
+        NODE_SEQUENCE,
+        NODE_BAD, /* an alias or a subtree cut off by the depth limit: already reported */
+} NodeType;
+
+typedef struct Node {
+        NodeType type;
+        unsigned line, column;
+        char *value;   /* scalars */
+        size_t length; /* scalars: bytes in value */
+        struct Node **children; /* mappings: key, value, key, value ... */
+        size_t n, allocated;
+} Node;
+
+static void node_free(Node *n) {
+        if (!n)
+                return;
+        for (size_t i = 0; i < n->n; i++)
+                node_free(n->children[i]);
+        free(n->children);
+        free(n->value);
+        free(n);
+}
+
+static int node_append(Node *parent, Node *child) {
+        if (parent->n >= parent->allocated) {
+                size_t m = parent->allocated ? parent->allocated * 2 : 4;
+                Node **p = reallocarray(parent->children, m, sizeof(Node *));
+
+                if (!p)
+                        return -ENOMEM;
+                parent->children = p;
+                parent->allocated = m;
+        }
+        parent->children[parent->n++] = child;
+        return 0;
+}
+
+static const char *node_type_name(NodeType t) {
+        switch (t) {
+        case NODE_SCALAR: return "a value";
+        case NODE_MAPPING: return "a mapping";
+        case NODE_SEQUENCE: return "a list";
+        default: return "nothing usable";
+        }
+}
+
+/* ---- parser state ---- */
+
+typedef struct Parser {
+        const char *name;
+        const char *data;
+        size_t size;
+        size_t *line_starts; /* built on the first error */
+        size_t n_lines;
+        ConfigErrors *errors;
+        size_t n_errors; /* counted by this parse, including ones not stored */
+        int oom;
+        Config *config;
+
+        /* filled while walking the tree */
+        unsigned *group_lines, *group_columns;
+        bool too_many_forwards;
+} Parser;
+
+/* libyaml counts these as line breaks too; so must we, or lines drift. */
+static size_t line_break_length(const char *p, const char *end) {
+        if (p[0] == '\n')
+                return 1;
+        if (p[0] == '\r')
+                return (p + 1 < end && p[1] == '\n') ? 2 : 1;
+        if (p + 1 < end && (unsigned char) p[0] == 0xc2 && (unsigned char) p[1] == 0x85)
+                return 2;
+        if (p + 2 < end && (unsigned char) p[0] == 0xe2 && (unsigned char) p[1] == 0x80 &&
+            ((unsigned char) p[2] == 0xa8 || (unsigned char) p[2] == 0xa9))
+                return 3;
+        return 0;
+}
+
+static int parser_index_lines(Parser *p) {
+        const char *s = p->data, *end = p->data + p->size;
+        size_t n = 1, i = 0;
+
+        if (p->line_starts)
+                return 0;
+        for (const char *q = s; q < end;) {
+                size_t k = line_break_length(q, end);
+
+                if (k > 0)
+                        n++;
+                q += k ? k : 1;
+        }
+        p->line_starts = calloc(n, sizeof(size_t));
+        if (!p->line_starts)
+                return -ENOMEM;
+        p->line_starts[i++] = 0;
+        for (const char *q = s; q < end;) {
+                size_t k = line_break_length(q, end);
+
+                q += k ? k : 1;
+                if (k > 0)
+                        p->line_starts[i++] = q - s;
+        }
+        p->n_lines = n;
+        return 0;
+}
+
+/* The text of a 1-based line, without its line break, capped in length. */
+static char *parser_source_line(Parser *p, unsigned line) {
+        const char *end = p->data + p->size, *s, *e;
+
+        if (line == 0 || parser_index_lines(p) < 0 || line > p->n_lines)
+                return NULL;
+        s = e = p->data + p->line_starts[line - 1];
+        while (e < end && e - s < SOURCE_LINE_MAX && line_break_length(e, end) == 0 && *e)
+                e++;
+        return strndup(s, e - s);
+}
+
+_printf_(4, 5) static void parser_error(Parser *p, unsigned line, unsigned column, const char *fmt,
+                                        ...) {
+        _cleanup_(freep) char *src = NULL;
+        char *m = NULL;
+        va_list ap;
+        int r;
+
+        p->n_errors++;
+        if (p->n_errors > CONFIG_ERRORS_MAX)
+                return;
+
+        va_start(ap, fmt);
+        r = vasprintf(&m, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                p->oom = -ENOMEM;
+                return;
+        }
+        if (p->n_errors == CONFIG_ERRORS_MAX) {
+                char *t = NULL;
+
+                if (asprintf(&t, "%s (too many errors, stopping here)", m) < 0) {
+                        free(m);
+                        p->oom = -ENOMEM;
+                        return;
+                }
+                free(m);
+                m = t;
+        }
+        src = parser_source_line(p, line);
+        if (errors_push(p->errors, p->name, line, column, src, m) < 0)
+                p->oom = -ENOMEM;
+}
+
+#define node_error(p, node, ...) parser_error((p), (node)->line, (node)->column, __VA_ARGS__)
+
+static void mark_position(const yaml_mark_t *m, unsigned *ret_line, unsigned *ret_column) {
+        *ret_line = m->line < UINT_MAX ? (unsigned) m->line + 1 : UINT_MAX;
+        *ret_column = m->column < UINT_MAX ? (unsigned) m->column + 1 : UINT_MAX;
+}
+
+/* ---- input checks before libyaml sees the data ---- */
+
+/* Returns the length of the UTF-8 sequence at s, or 0 if it is not valid
+ * (overlong forms, surrogates and code points above U+10FFFF included). */
+static size_t utf8_sequence_length(const unsigned char *s, size_t left) {
+        uint32_t c;
+        size_t n;
+
+        if (s[0] < 0x80)
+                return 1;
+        if (s[0] >= 0xc2 && s[0] <= 0xdf)
+                n = 2, c = s[0] & 0x1f;
+        else if (s[0] >= 0xe0 && s[0] <= 0xef)
+                n = 3, c = s[0] & 0x0f;
+        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+                n = 4, c = s[0] & 0x07;
+        else
+                return 0;
+        if (left < n)
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                c = (c << 6) | (s[i] & 0x3f);
+        }
+        if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+            (c >= 0xd800 && c <= 0xdfff))
+                return 0;
+        return n;
+}
+
+/* Line and column (1-based, counting characters) of a byte offset. */
+static void parser_offset_position(Parser *p, size_t offset, unsigned *ret_line,
+                                   unsigned *ret_column) {
+        size_t lo = 0, hi;
+        unsigned col = 1;
+
+        *ret_line = *ret_column = 0;
+        if (parser_index_lines(p) < 0)
+                return;
+        hi = p->n_lines;
+        while (hi - lo > 1) {
+                size_t mid = (lo + hi) / 2;
+
+                if (p->line_starts[mid] <= offset)
+                        lo = mid;
+                else
+                        hi = mid;
+        }
+        for (size_t i = p->line_starts[lo]; i < offset && i < p->size; i++)
+                if (((unsigned char) p->data[i] & 0xc0) != 0x80)
+                        col++;
+        *ret_line = (unsigned) lo + 1;
+        *ret_column = col;
+}
+
+static bool check_encoding(Parser *p) {
+        const unsigned char *s = (const unsigned char *) p->data;
+        unsigned line, column;
+
+        for (size_t i = 0; i < p->size;) {
+                size_t n;
+
+                if (s[i] == 0) {
+                        parser_offset_position(p, i, &line, &column);
+                        parser_error(p, line, column,
+                                     "NUL byte: this is a binary file, not a YAML text file");
+                        return false;
+                }
+                n = utf8_sequence_length(s + i, p->size - i);
+                if (n == 0) {
+                        parser_offset_position(p, i, &line, &column);
+                        parser_error(p, line, column,
+                                     "byte 0x%02x is not valid UTF-8: save the file as UTF-8 text",
+                                     s[i]);
+                        return false;
+                }
+                i += n;
+        }
+        return true;
+}
+
+/* ---- events to tree ---- */
+
+static void report_yaml_error(Parser *p, const yaml_parser_t *y) {
+        const char *problem = y->problem ? y->problem : "unknown error";
+        const char *hint = "";
+        unsigned line, column, cline, ccolumn;
+
+        if (y->error == YAML_MEMORY_ERROR) {
+                p->oom = -ENOMEM;
+                return;
+        }
+        if (y->error == YAML_READER_ERROR) {
+                parser_offset_position(p, y->problem_offset, &line, &column);
+                parser_error(p, line, column, "%s (character 0x%x): remove it", problem,
+                             (unsigned) y->problem_value);
+                return;
+        }
+
+        mark_position(&y->problem_mark, &line, &column);
+        if (y->problem_mark.index < p->size && p->data[y->problem_mark.index] == '\t')
+                hint = ": indent with spaces, YAML does not allow tabs here";
+        else if (strstr(problem, "end of stream") && y->context && strstr(y->context, "quoted"))
+                hint = ": close the quote";
+
+        if (y->context) {
+                mark_position(&y->context_mark, &cline, &ccolumn);
+                parser_error(p, line, column, "%s %s (at line %u, column %u)%s", problem,
+                             y->context, cline, ccolumn, hint);
+        } else
+                parser_error(p, line, column, "%s%s", problem, hint);
+}
+
+static Node *node_new(NodeType type, const yaml_mark_t *m) {
+        Node *n = calloc(1, sizeof(Node));
+
+        if (!n)
+                return NULL;
+        n->type = type;
+        mark_position(m, &n->line, &n->column);
+        return n;
+}
+
+static void check_anchor_tag(Parser *p, const yaml_event_t *ev, const yaml_char_t *anchor,
+                             const yaml_char_t *tag) {
+        unsigned line, column;
+
+        mark_position(&ev->start_mark, &line, &column);
+        if (anchor)
+                parser_error(p, line, column,
+                             "anchor '&%s' is not allowed: write the value out in full",
+                             (const char *) anchor);
+        if (tag)
+                parser_error(p, line, column,
+                             "tag '%s' is not allowed: remove it, values are read as plain text",
+                             (const char *) tag);
+}
+
+/* Builds the tree of the one document in the input. Returns the root or NULL
+ * (errors recorded). */
+static Node *parse_tree(Parser *p) {
+        yaml_parser_t y;
+        Node *stack[CONFIG_DEPTH_MAX + 1] = {};
+        size_t depth = 0;   /* open collections on the stack */
+        size_t skipping = 0; /* open collections below the depth limit */
+        Node *root = NULL;
+        unsigned n_documents = 0;
+        bool done = false, failed = false;
+
+        if (!yaml_parser_initialize(&y)) {
+                p->oom = -ENOMEM;
+                return NULL;
+        }
+        yaml_parser_set_input_string(&y, (const unsigned char *) p->data, p->size);
+        yaml_parser_set_encoding(&y, YAML_UTF8_ENCODING);
+
+        while (!done && !failed && !p->oom) {
+                yaml_event_t ev;
+                Node *n = NULL;
+                unsigned line, column;
+
+                if (!yaml_parser_parse(&y, &ev)) {
+                        report_yaml_error(p, &y);
+                        failed = true;
+                        break;
+                }
+                mark_position(&ev.start_mark, &line, &column);
+
+                switch (ev.type) {
+                case YAML_STREAM_END_EVENT:
+                        done = true;
+                        break;
+                case YAML_DOCUMENT_START_EVENT:
+                        if (++n_documents == 2)
+                                parser_error(p, line, column,
+                                             "a second YAML document: put everything in one document");
+                        break;
+                case YAML_ALIAS_EVENT:
+                        parser_error(p, line, column,
+                                     "alias '*%s' is not allowed: write the value out in full",
+                                     (const char *) ev.data.alias.anchor);
+                        if (!skipping)
+                                n = node_new(NODE_BAD, &ev.start_mark);
+                        break;
+                case YAML_SCALAR_EVENT:
+                        check_anchor_tag(p, &ev, ev.data.scalar.anchor, ev.data.scalar.tag);
+                        if (skipping)
+                                break;
+                        n = node_new(NODE_SCALAR, &ev.start_mark);
+                        if (n) {
+                                n->value = malloc(ev.data.scalar.length + 1);
+                                if (!n->value) {
+                                        free(n);
+                                        n = NULL;
+                                        break;
+                                }
+                                memcpy(n->value, ev.data.scalar.value, ev.data.scalar.length);
+                                n->value[ev.data.scalar.length] = 0;
+                                n->length = ev.data.scalar.length;
+                        }
+                        break;
+                case YAML_SEQUENCE_START_EVENT:
+                case YAML_MAPPING_START_EVENT:
+                        if (ev.type == YAML_SEQUENCE_START_EVENT)
+                                check_anchor_tag(p, &ev, ev.data.sequence_start.anchor,
+                                                 ev.data.sequence_start.tag);
+                        else
+                                check_anchor_tag(p, &ev, ev.data.mapping_start.anchor,
+                                                 ev.data.mapping_start.tag);
+                        if (skipping || depth >= CONFIG_DEPTH_MAX) {
+                                if (skipping++ == 0) {
+                                        parser_error(p, line, column,
+                                                     "nested more than %d levels deep: flatten the file",
+                                                     CONFIG_DEPTH_MAX);
+                                        n = node_new(NODE_BAD, &ev.start_mark);
+                                }
+                                break;
+                        }
+                        n = node_new(ev.type == YAML_SEQUENCE_START_EVENT ? NODE_SEQUENCE
+                                                                           : NODE_MAPPING,
+                                     &ev.start_mark);
+                        break;
+                case YAML_SEQUENCE_END_EVENT:
+                case YAML_MAPPING_END_EVENT:
+                        if (skipping)
+                                skipping--;
+                        else if (depth > 0)
+                                depth--;
+                        break;
+                default:
+                        break;
+                }
+
+                /* Attach the new node to its parent (or make it the root). */
+                if (n) {
+                        bool collection = n->type == NODE_MAPPING || n->type == NODE_SEQUENCE;
+
+                        if (depth > 0) {
+                                if (node_append(stack[depth - 1], n) < 0) {
+                                        node_free(n);
+                                        n = NULL;
+                                        p->oom = -ENOMEM;
+                                }
+                        } else if (!root)
+                                root = n;
+                        else {
+                                node_free(n); /* in a later document: reported above */
+                                n = NULL;
+                        }
+                        if (n && collection)
+                                stack[depth++] = n;
+                } else if (!skipping &&
+                           (ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
+                            ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_ALIAS_EVENT))
+                        p->oom = -ENOMEM;
+                yaml_event_delete(&ev);
+        }
+        yaml_parser_delete(&y);
+
+        if (failed || p->oom) {
+                node_free(root);
+                return NULL;
+        }
+        if (!root && n_documents == 0)
+                parser_error(p, 0, 0,
+                             "the file is empty: it needs at least 'version: 1', 'router:' and 'groups:'");
+        return root;
+}
+
+/* ---- the schema ---- */
+
+typedef void (*KeyHandler)(Parser *p, const Node *value, void *data);
+
+typedef struct KeyEntry {
+        const char *key;
+        NodeType type;     /* NODE_BAD: any type, the handler decides */
+        KeyHandler handler;
+        size_t offset;     /* of the field handed to the handler, in the mapping's base */
+        bool hidden;       /* not listed among the allowed keys */
+} KeyEntry;
+
+typedef struct OptIPv4 {
+        bool set;
+        uint32_t address;
+} OptIPv4;
+
+typedef struct Placement {
+        OptIPv4 lan_ip, wan;
+} Placement;
+
+typedef struct TopLevel {
+        const Node *version, *router, *defaults, *sync, *groups;
+} TopLevel;
+
+typedef struct GroupSpec {
+        const Node *name, *preset, *forwards;
+        Placement placement;
+} GroupSpec;
+
+typedef struct ForwardSpec {
+        const Node *proto, *port, *lan_port;
+        Placement placement;
+} ForwardSpec;
+
+static const char *allowed_keys(const KeyEntry *table, size_t n, char *buf, size_t size) {
+        size_t k = 0;
+
+        buf[0] = 0;
+        for (size_t i = 0; i < n; i++) {
+                int r;
+
+                if (table[i].hidden)
+                        continue;
+                r = snprintf(buf + k, size - k, "%s%s", k ? ", " : "", table[i].key);
+                if (r < 0 || (size_t) r >= size - k)
+                        break;
+                k += r;
+        }
+        return buf;
+}
+
+/* Checks each key of mapping m against table and calls the handlers with
+ * base + offset. found[i] is set to the value of table[i]'s key, if present. */
+static void parse_mapping(Parser *p, const Node *m, const char *what, const KeyEntry *table,
+                          size_t n_table, void *base, const Node **found) {
+        const Node *keys[16] = {};
+
+        for (size_t i = 0; i < n_table; i++)
+                found[i] = NULL;
+
+        for (size_t i = 0; i + 1 < m->n; i += 2) {
+                const Node *k = m->children[i], *v = m->children[i + 1];
+                const KeyEntry *e = NULL;
+                size_t j;
+                char buf[256];
+
+                if (k->type == NODE_BAD)
+                        continue;
+                if (k->type != NODE_SCALAR) {
+                        node_error(p, k, "a key in %s must be a plain name, not %s", what,
+                                   node_type_name(k->type));
+                        continue;
+                }
+                if (streq(k->value, "<<")) {
+                        node_error(p, k, "merge key '<<' is not allowed: write the keys out in full");
+                        continue;
+                }
+                for (j = 0; j < n_table; j++)
+                        if (strlen(k->value) == k->length && streq(table[j].key, k->value)) {
+                                e = &table[j];
+                                break;
+                        }
+                if (!e) {
+                        node_error(p, k, "unknown key '%s' in %s: expected %s", k->value, what,
+                                   allowed_keys(table, n_table, buf, sizeof buf));
+                        continue;
+                }
+                if (keys[j]) {
+                        node_error(p, k, "duplicate key '%s' in %s (first at line %u): keep only one",
+                                   e->key, what, keys[j]->line);
+                        continue;
+                }
+                keys[j] = k;
+                if (v->type == NODE_BAD)
+                        continue;
+                if (e->type != NODE_BAD && v->type != e->type) {
+                        node_error(p, v, "'%s' must be %s, not %s", e->key, node_type_name(e->type),
+                                   node_type_name(v->type));
+                        continue;
+                }
+                found[j] = v;
+                /* Hidden keys are refused outright: point at the key, not its value. */
+                e->handler(p, e->hidden ? k : v, (char *) base + e->offset);
+        }
+}
+
+static bool has_control_chars(const char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return true;
+        return false;
+}
+
+/* The scalar's text, or NULL (reported) when it is empty or holds a NUL or
+ * other control characters. */
+static const char *scalar_text(Parser *p, const Node *v, const char *what) {
+        if (v->type != NODE_SCALAR) {
+                node_error(p, v, "%s must be a value, not %s", what, node_type_name(v->type));
+                return NULL;
+        }
+        if (v->length == 0) {
+                node_error(p, v, "%s is empty: give a value", what);
+                return NULL;
+        }
+        if (strlen(v->value) != v->length || has_control_chars(v->value)) {
+                node_error(p, v, "%s contains control characters: remove them", what);
+                return NULL;
+        }
+        return v->value;
+}
+
+static void h_node(Parser *p, const Node *v, void *data) {
+        *(const Node **) data = v;
+}
+
+static void set_string(Parser *p, char **field, const char *s) {
+        char *t = strdup(s);
+
+        if (!t) {
+                p->oom = -ENOMEM;
+                return;
+        }
+        free(*field);
+        *field = t;
+}
+
+static void h_string(Parser *p, const Node *v, void *data) {
+        const char *s = scalar_text(p, v, "this value");
+
+        if (s)
+                set_string(p, data, s);
+}
+
+static void h_page(Parser *p, const Node *v, void *data) {
+        const char *s = scalar_text(p, v, "router.airstation.page");
+
+        if (!s)
+                return;
+        if (strpbrk(s, " ?#\\")) {
+                node_error(p, v, "page '%s' must be a page name such as 'port_forward.html', without spaces or a query",
+                           s);
+                return;
+        }
+        set_string(p, data, s);
+}
+
+static void h_credential(Parser *p, const Node *v, void *data) {
+        const char *s = scalar_text(p, v, "password_credential");
+
+        if (!s)
+                return;
+        if (strchr(s, '/') || streq(s, ".") || streq(s, "..") || strlen(s) > 255) {
+                node_error(p, v, "password_credential '%s' must be a credential name (as in LoadCredential=), not a path: use password_file for paths",
+                           s);
+                return;
+        }
+        set_string(p, data, s);
+}
+
+static void h_password(Parser *p, const Node *v, void *data) {
+        node_error(p, v, "a password does not belong in this file (it is kept in git): write it to a file readable only by root and set password_file, or use password_credential");
+}
+
+static void h_url(Parser *p, const Node *v, void *data) {
+        const char *s = scalar_text(p, v, "url"), *host, *end;
+        _cleanup_(freep) char *t = NULL;
+        size_t n;
+
+        if (!s)
+                return;
+        if (strncasecmp(s, "http://", 7) == 0)
+                host = s + 7;
+        else if (strncasecmp(s, "https://", 8) == 0)
+                host = s + 8;
+        else {
+                node_error(p, v, "url '%s' must start with http:// or https://, e.g. http://192.168.11.1", s);
+                return;
+        }
+        end = host + strcspn(host, "/?#");
+        if (end == host) {
+                node_error(p, v, "url '%s' has no host: write e.g. http://192.168.11.1", s);
+                return;
+        }
+        if (memchr(host, '@', end - host)) {
+                node_error(p, v, "url '%s' holds user information: leave it out, set username and password_file instead", s);
+                return;
+        }
+        if (strpbrk(s, " \t")) {
+                node_error(p, v, "url '%s' contains spaces: remove them", s);
+                return;
+        }
+        /* Keep it without trailing slashes, so that drivers can append "/page". */
+        n = strlen(s);
+        while (n > (size_t) (end - s) && s[n - 1] == '/')
+                n--;
+        t = strndup(s, n);
+        if (!t) {
+                p->oom = -ENOMEM;
+                return;
+        }
+        free(*(char **) data);
+        *(char **) data = TAKE_PTR(t);
+}
+
+static int lookup(const char *const *names, size_t n, const char *s) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(names[i], s))
+                        return (int) i;
+        return -1;
+}
+
+static void h_enum(Parser *p, const Node *v, int *field, const char *what,
+                   const char *const *names, size_t n) {
+        const char *s = scalar_text(p, v, what);
+        char buf[128] = "";
+        int i;
+
+        if (!s)
+                return;
+        i = lookup(names, n, s);
+        if (i >= 0) {
+                *field = i;
+                return;
+        }
+        for (size_t k = 0; k < n; k++) {
+                strncat(buf, names[k], sizeof buf - strlen(buf) - 1);
+                strncat(buf, k + 2 < n ? ", " : k + 1 < n ? " or " : "", sizeof buf - strlen(buf) - 1);
+        }
+        node_error(p, v, "unknown %s '%s': use %s", what, s, buf);
+}
+
+static const char *const driver_names[] = { [DRIVER_AIRSTATION] = "airstation", [DRIVER_UPNP] = "upnp" };
+static const char *const firmware_names[] = {
+        [FIRMWARE_AUTO] = "auto", [FIRMWARE_NOSAVE] = "nosave", [FIRMWARE_ARCADYAN] = "arcadyan"
+};
+static const char *const prune_names[] = {
+        [PRUNE_MANAGED] = "managed", [PRUNE_NONE] = "none", [PRUNE_ALL] = "all"
+};
+
+static void h_driver(Parser *p, const Node *v, void *data) {
+        int x = -1;
+
+        h_enum(p, v, &x, "driver", driver_names, ELEMENTSOF(driver_names));
+        if (x >= 0)
+                *(Driver *) data = (Driver) x;
+}
+
+static void h_firmware(Parser *p, const Node *v, void *data) {
+        int x = -1;
+
+        h_enum(p, v, &x, "firmware", firmware_names, ELEMENTSOF(firmware_names));
+        if (x >= 0)
+                *(Firmware *) data = (Firmware) x;
+}
+
+static void h_prune(Parser *p, const Node *v, void *data) {
+        int x = -1;
+
+        h_enum(p, v, &x, "prune", prune_names, ELEMENTSOF(prune_names));
+        if (x >= 0)
+                *(Prune *) data = (Prune) x;
+}
+
+/* "1s", "30s", "5m", "1h", "1d", or combinations in that order: "1h30m", "1m30s". */
+static int parse_duration(const char *s, uint64_t *ret) {
+        static const struct {
+                char unit;
+                uint64_t usec;
+        } units[] = { { 'd', 86400 * USEC_PER_SEC }, { 'h', 3600 * USEC_PER_SEC },
+                      { 'm', 60 * USEC_PER_SEC },    { 's', USEC_PER_SEC } };
+        uint64_t total = 0;
+        size_t next = 0;
+
+        if (!*s)
+                return -EINVAL;
+        while (*s) {
+                uint64_t v = 0;
+                size_t u;
+
+                if (!isdigit((unsigned char) *s))
+                        return -EINVAL;
+                for (; isdigit((unsigned char) *s); s++) {
+                        v = v * 10 + (uint64_t) (*s - '0');
+                        if (v > 1000000)
+                                return -ERANGE;
+                }
+                for (u = next; u < ELEMENTSOF(units); u++)
+                        if (units[u].unit == *s)
+                                break;
+                if (u >= ELEMENTSOF(units))
+                        return -EINVAL;
+                s++;
+                next = u + 1;
+                total += v * units[u].usec;
+                if (total > DURATION_MAX_USEC)
+                        return -ERANGE;
+        }
+        *ret = total;
+        return 0;
+}
+
+static void h_duration(Parser *p, const Node *v, void *data) {
+        const char *s = scalar_text(p, v, "duration");
+        uint64_t t;
+        int r;
+
+        if (!s)
+                return;
+        r = parse_duration(s, &t);
+        if (r == -ERANGE)
+                node_error(p, v, "duration '%s' is too long: at most 7d", s);
+        else if (r < 0 && isdigit((unsigned char) s[strlen(s) - 1]) && strspn(s, "0123456789") == strlen(s))
+                node_error(p, v, "duration '%s' needs a unit: write e.g. %ss, %sm or %sh", s, s, s, s);
+        else if (r < 0)
+                node_error(p, v, "invalid duration '%s': write e.g. 30s, 5m, 1h or 1m30s", s);
+        else if (t < USEC_PER_SEC)
+                node_error(p, v, "duration '%s' is too short: at least 1s", s);
+        else
+                *(uint64_t *) data = t;
+}
+
+static void h_max_deletes(Parser *p, const Node *v, void *data) {
+        const char *s = scalar_text(p, v, "max_deletes");
+        unsigned long x;
+        char *end;
+
+        if (!s)
+                return;
+        if (!isdigit((unsigned char) s[0])) {
+                node_error(p, v, "max_deletes '%s' must be a whole number, 0 or more", s);
+                return;
+        }
+        errno = 0;
+        x = strtoul(s, &end, 10);
+        if (*end) {
+                node_error(p, v, "max_deletes '%s' must be a whole number, 0 or more", s);
+                return;
+        }
+        if (errno != 0 || x > 1000000) {
+                node_error(p, v, "max_deletes %s is too large: at most 1000000", s);
+                return;
+        }
+        *(unsigned *) data = (unsigned) x;
+}
+
+static void h_lan_ip(Parser *p, const Node *v, void *data) {
+        const char *s = scalar_text(p, v, "lan_ip");
+        OptIPv4 *o = data;
+        uint32_t a;
+
+        if (!s)
+                return;
+        if (ipv4_from_string(s, &a) < 0) {
+                node_error(p, v, "lan_ip '%s' is not an IPv4 address: write e.g. 192.168.11.3", s);
+                return;
+        }
+        if (a == 0 || a == UINT32_MAX || (a >> 28) == 0xe) {
+                node_error(p, v, "lan_ip %s is not a host address: give the LAN host's own address", s);
+                return;
+        }
+        *o = (OptIPv4){ .set = true, .address = a };
+}
+
+static void h_wan(Parser *p, const Node *v, void *data) {
+        const char *s = scalar_text(p, v, "wan");
+        OptIPv4 *o = data;
+        uint32_t a;
+
+        if (!s)
+                return;
+        if (streq(s, "router")) {
+                *o = (OptIPv4){ .set = true, .address = WAN_ROUTER };
+                return;
+        }
+        if (ipv4_from_string(s, &a) < 0 || a == 0 || a == UINT32_MAX || (a >> 28) == 0xe) {
+                node_error(p, v, "wan '%s' must be 'router' (the router's own Internet-side address) or an IPv4 host address", s);
+                return;
+        }
+        *o = (OptIPv4){ .set = true, .address = a };
+}
+
+static const KeyEntry airstation_table[] = {
+        { "page", NODE_SCALAR, h_page, offsetof(Config, airstation_page) },
+        { "action", NODE_SCALAR, h_string, offsetof(Config, airstation_action) },
+};
+
+static void h_airstation(Parser *p, const Node *v, void *data) {
+        const Node *found[ELEMENTSOF(airstation_table)];
+
+        parse_mapping(p, v, "router.airstation", airstation_table, ELEMENTSOF(airstation_table),
+                      data, found);
+}
+
+enum {
+        ROUTER_DRIVER,
+        ROUTER_URL,
+        ROUTER_USERNAME,
+        ROUTER_PASSWORD_FILE,
+        ROUTER_PASSWORD_CREDENTIAL,
+        ROUTER_FIRMWARE,
+        ROUTER_TIMEOUT,
+        ROUTER_AIRSTATION,
+        ROUTER_PASSWORD,
+        _ROUTER_MAX,
+};
+
+static const KeyEntry router_table[_ROUTER_MAX] = {
+        [ROUTER_DRIVER] = { "driver", NODE_SCALAR, h_driver, offsetof(Config, driver) },
+        [ROUTER_URL] = { "url", NODE_SCALAR, h_url, offsetof(Config, url) },
+        [ROUTER_USERNAME] = { "username", NODE_SCALAR, h_string, offsetof(Config, username) },
+        [ROUTER_PASSWORD_FILE] = { "password_file", NODE_SCALAR, h_string, offsetof(Config, password_file) },
+        [ROUTER_PASSWORD_CREDENTIAL] = { "password_credential", NODE_SCALAR, h_credential,
+                                         offsetof(Config, password_credential) },
+        [ROUTER_FIRMWARE] = { "firmware", NODE_SCALAR, h_firmware, offsetof(Config, firmware) },
+        [ROUTER_TIMEOUT] = { "timeout", NODE_SCALAR, h_duration, offsetof(Config, timeout_usec) },
+        [ROUTER_AIRSTATION] = { "airstation", NODE_MAPPING, h_airstation, 0 },
+        [ROUTER_PASSWORD] = { "password", NODE_BAD, h_password, 0, true },
+};
+
+static const KeyEntry defaults_table[] = {
+        { "lan_ip", NODE_SCALAR, h_lan_ip, offsetof(Placement, lan_ip) },
+        { "wan", NODE_SCALAR, h_wan, offsetof(Placement, wan) },
+};
+
+static const KeyEntry sync_table[] = {
+        { "interval", NODE_SCALAR, h_duration, offsetof(Config, interval_usec) },
+        { "prune", NODE_SCALAR, h_prune, offsetof(Config, prune) },
+        { "max_deletes", NODE_SCALAR, h_max_deletes, offsetof(Config, max_deletes) },
+};
+
+static const KeyEntry group_table[] = {
+        { "name", NODE_SCALAR, h_node, offsetof(GroupSpec, name) },
+        { "preset", NODE_SCALAR, h_node, offsetof(GroupSpec, preset) },
+        { "forwards", NODE_SEQUENCE, h_node, offsetof(GroupSpec, forwards) },
+        { "lan_ip", NODE_SCALAR, h_lan_ip, offsetof(GroupSpec, placement.lan_ip) },
+        { "wan", NODE_SCALAR, h_wan, offsetof(GroupSpec, placement.wan) },
+};
+
+static const KeyEntry forward_table[] = {
+        { "proto", NODE_SCALAR, h_node, offsetof(ForwardSpec, proto) },
+        { "port", NODE_SCALAR, h_node, offsetof(ForwardSpec, port) },
+        { "lan_port", NODE_SCALAR, h_node, offsetof(ForwardSpec, lan_port) },
+        { "lan_ip", NODE_SCALAR, h_lan_ip, offsetof(ForwardSpec, placement.lan_ip) },
+        { "wan", NODE_SCALAR, h_wan, offsetof(ForwardSpec, placement.wan) },
+};
+
+static const KeyEntry top_table[] = {
+        { "version", NODE_SCALAR, h_node, offsetof(TopLevel, version) },
+        { "router", NODE_MAPPING, h_node, offsetof(TopLevel, router) },
+        { "defaults", NODE_MAPPING, h_node, offsetof(TopLevel, defaults) },
+        { "sync", NODE_MAPPING, h_node, offsetof(TopLevel, sync) },
+        { "groups", NODE_SEQUENCE, h_node, offsetof(TopLevel, groups) },
+};
+
+/* ---- presets ---- */
+
+typedef struct PresetForward {
+        int proto;
+        uint16_t port;
+} PresetForward;
+
+static const struct {
+        const char *name;
+        PresetForward forwards[4];
+        size_t n;
+} presets[] = {
+        { "pptp", { { PROTO_TCP, 1723 }, { PROTO_GRE, 0 } }, 2 },
+        { "l2tp-ipsec", { { PROTO_UDP, 500 }, { PROTO_UDP, 4500 }, { PROTO_UDP, 1701 }, { PROTO_ESP, 0 } }, 4 },
+        { "ikev2", { { PROTO_UDP, 500 }, { PROTO_UDP, 4500 }, { PROTO_ESP, 0 } }, 3 },
+        { "openvpn", { { PROTO_UDP, 1194 } }, 1 },
+        { "wireguard", { { PROTO_UDP, 51820 } }, 1 },
+};
+
+/* ---- forwards and groups ---- */
+
+static bool resolve_placement(Parser *p, const Node *where, const Placement *fwd,
+                              const Placement *group, const Placement *defaults, Forward *f) {
+        const Placement *order[] = { fwd, group, defaults };
+        bool have_lan = false, have_wan = false;
+
+        f->wan = WAN_ROUTER;
+        for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+                if (!order[i])
+                        continue;
+                if (!have_lan && order[i]->lan_ip.set) {
+                        f->lan_ip = order[i]->lan_ip.address;
+                        have_lan = true;
+                }
+                if (!have_wan && order[i]->wan.set) {
+                        f->wan = order[i]->wan.address;
+                        have_wan = true;
+                }
+        }
+        if (!have_lan)
+                node_error(p, where, "forward has no lan_ip: set lan_ip on the forward, on its group or under defaults");
+        return have_lan;
+}
+
+static void add_forward(Parser *p, Forward *f, const char *group) {
+        Table *t = &p->config->desired;
+
+        if (t->n >= CONFIG_FORWARDS_MAX) {
+                if (!p->too_many_forwards)
+                        parser_error(p, f->line, f->column, "more than %d forwards: no router holds that many",
+                                     CONFIG_FORWARDS_MAX);
+                p->too_many_forwards = true;
+                return;
+        }
+        f->group = strdup(group);
+        if (!f->group || table_add_take(t, f) < 0) {
+                forward_done(f);
+                p->oom = -ENOMEM;
+        }
+}
+
+/* "1723" or "A-B" with a message for each way it can be wrong. */
+static bool parse_ports(Parser *p, const Node *v, const char *what, PortRange *ret) {
+        const char *s = scalar_text(p, v, what), *q;
+        unsigned long a, b;
+        char *end;
+
+        if (!s)
+                return false;
+        q = s;
+        if (!isdigit((unsigned char) *q))
+                goto bad;
+        errno = 0;
+        a = strtoul(q, &end, 10);
+        if (errno != 0)
+                a = ULONG_MAX;
+        b = a;
+        if (*end == '-') {
+                q = end + 1;
+                if (!isdigit((unsigned char) *q))
+                        goto bad;
+                errno = 0;
+                b = strtoul(q, &end, 10);
+                if (errno != 0)
+                        b = ULONG_MAX;
+        }
+        if (*end)
+                goto bad;
+        if (a < 1 || a > 65535 || b < 1 || b > 65535) {
+                node_error(p, v, "%s %s out of range: use 1-65535", what, s);
+                return false;
+        }
+        if (a > b) {
+                node_error(p, v, "%s range %s is reversed: write %lu-%lu", what, s, b, a);
+                return false;
+        }
+        *ret = (PortRange){ (uint16_t) a, (uint16_t) b };
+        return true;
+bad:
+        node_error(p, v, "%s '%s' is not a port or range: write e.g. 8443 or 60000-60010", what, s);
+        return false;
+}
+
+static void parse_forward(Parser *p, const Node *m, const char *group, const Placement *gp,
+                          const Placement *defaults) {
+        const Node *found[ELEMENTSOF(forward_table)];
+        ForwardSpec spec = {};
+        Forward f = { .router_id = -1, .line = m->line, .column = m->column };
+        char buf[4];
+        const char *s;
+        bool ok = true;
+
+        parse_mapping(p, m, "forward", forward_table, ELEMENTSOF(forward_table), &spec, found);
+        if (!spec.proto) {
+                node_error(p, m, "forward has no proto: add proto: tcp, udp, tcp/udp, gre, esp, icmp, all or a number 0-255");
+                return;
+        }
+        s = scalar_text(p, spec.proto, "proto");
+        if (!s)
+                return;
+        f.proto = proto_from_string(s);
+        if (f.proto < 0) {
+                node_error(p, spec.proto, "unknown proto '%s': use tcp, udp, tcp/udp, gre, esp, icmp, all or a number 0-255", s);
+                return;
+        }
+        if (proto_has_ports(f.proto)) {
+                if (!spec.port) {
+                        node_error(p, m, "a %s forward needs a port: add port: N or port: A-B",
+                                   proto_to_string(f.proto, buf));
+                        ok = false;
+                } else if (!parse_ports(p, spec.port, "port", &f.ports))
+                        ok = false;
+                f.lan_ports = f.ports;
+                if (ok && spec.lan_port) {
+                        PortRange l;
+
+                        if (!parse_ports(p, spec.lan_port, "lan_port", &l))
+                                ok = false;
+                        else if (l.first != l.last && l.last - l.first != f.ports.last - f.ports.first) {
+                                node_error(p, spec.lan_port, "lan_port %s is not as wide as port %s: give one port or a range of %u ports",
+                                           spec.lan_port->value, spec.port->value,
+                                           (unsigned) (f.ports.last - f.ports.first) + 1);
+                                ok = false;
+                        } else
+                                f.lan_ports = l;
+                }
+        } else {
+                const char *pn = proto_to_string(f.proto, buf);
+
+                if (spec.port) {
+                        node_error(p, spec.port, "proto %s has no ports (only tcp, udp and tcp/udp do): remove port", pn);
+                        ok = false;
+                }
+                if (spec.lan_port) {
+                        node_error(p, spec.lan_port, "proto %s has no ports (only tcp, udp and tcp/udp do): remove lan_port", pn);
+                        ok = false;
+                }
+        }
+        if (!resolve_placement(p, m, &spec.placement, gp, defaults, &f) || !ok)
+                return;
+        add_forward(p, &f, group);
+}
+
+static void expand_preset(Parser *p, const Node *v, const char *group, const Placement *gp,
+                          const Placement *defaults) {
+        const char *s = scalar_text(p, v, "preset");
+        Forward base = { .router_id = -1, .line = v->line, .column = v->column };
+        size_t i;
+
+        if (!s)
+                return;
+        for (i = 0; i < ELEMENTSOF(presets); i++)
+                if (streq(presets[i].name, s))
+                        break;
+        if (i >= ELEMENTSOF(presets)) {
+                node_error(p, v, "unknown preset '%s': use pptp, l2tp-ipsec, ikev2, openvpn or wireguard (or list forwards)", s);
+                return;
+        }
+        if (!resolve_placement(p, v, NULL, gp, defaults, &base))
+                return;
+        for (size_t k = 0; k < presets[i].n; k++) {
+                Forward f = base;
+
+                f.proto = presets[i].forwards[k].proto;
+                if (presets[i].forwards[k].port)
+                        f.ports = f.lan_ports = (PortRange){ presets[i].forwards[k].port,
+                                                             presets[i].forwards[k].port };
+                add_forward(p, &f, group);
+        }
+}
+
+static void parse_group(Parser *p, const Node *m, const Placement *defaults) {
+        const Node *found[ELEMENTSOF(group_table)];
+        GroupSpec g = {};
+        const char *name = NULL;
+        Config *c = p->config;
+
+        parse_mapping(p, m, "group", group_table, ELEMENTSOF(group_table), &g, found);
+        if (!g.name)
+                node_error(p, m, "group has no name: add name: (it marks the router's entries as managed)");
+        else if ((name = scalar_text(p, g.name, "group name"))) {
+                if (strlen(name) > GROUP_NAME_MAX) {
+                        node_error(p, g.name, "group name '%s' is longer than %d bytes: shorten it", name,
+                                   GROUP_NAME_MAX);
+                        name = NULL;
+                }
+                for (size_t i = 0; name && i < c->n_groups; i++)
+                        if (streq(c->groups[i], name)) {
+                                node_error(p, g.name, "group name '%s' is used twice (first at line %u): group names must be unique",
+                                           name, p->group_lines[i]);
+                                name = NULL;
+                        }
+        }
+        if (name) {
+                if (c->n_groups >= CONFIG_GROUPS_MAX) {
+                        node_error(p, g.name, "more than %d groups: merge some", CONFIG_GROUPS_MAX);
+                        return;
+                }
+                if (!c->groups) {
+                        c->groups = calloc(CONFIG_GROUPS_MAX, sizeof(char *));
+                        p->group_lines = calloc(CONFIG_GROUPS_MAX, sizeof(unsigned));
+                        p->group_columns = calloc(CONFIG_GROUPS_MAX, sizeof(unsigned));
+                        if (!c->groups || !p->group_lines || !p->group_columns) {
+                                p->oom = -ENOMEM;
+                                return;
+                        }
+                }
+                c->groups[c->n_groups] = strdup(name);
+                if (!c->groups[c->n_groups]) {
+                        p->oom = -ENOMEM;
+                        return;
+                }
+                p->group_lines[c->n_groups] = g.name->line;
+                p->group_columns[c->n_groups] = g.name->column;
+                c->n_groups++;
+        }
+        if (!g.preset && !g.forwards) {
+                node_error(p, m, "group %s%s%shas neither preset nor forwards: add one of them",
+                           name ? "'" : "", name ? name : "", name ? "' " : "");
+                return;
+        }
+        /* Keep checking the forwards of a group whose name is wrong. */
+        if (!name)
+                name = "";
+        if (g.preset)
+                expand_preset(p, g.preset, name, &g.placement, defaults);
+        if (g.forwards)
+                for (size_t i = 0; i < g.forwards->n && !p->oom; i++) {
+                        const Node *f = g.forwards->children[i];
+
+                        if (f->type == NODE_BAD)
+                                continue;
+                        if (f->type != NODE_MAPPING) {
+                                node_error(p, f, "a forward must be a mapping such as { proto: tcp, port: 8443 }, not %s",
+                                           node_type_name(f->type));
+                                continue;
+                        }
+                        parse_forward(p, f, name, &g.placement, defaults);
+                }
+}
+
+static const char *forward_describe(const Forward *f, char buf[static 64]) {
+        char pb[4], rb[12], wb[16];
+
+        snprintf(buf, 64, "%s%s%s%s%s", proto_to_string(f->proto, pb),
+                 port_range_is_set(f->ports) ? " " : "", port_range_to_string(f->ports, rb),
+                 f->wan == WAN_ROUTER ? "" : " on wan ",
+                 f->wan == WAN_ROUTER ? "" : ipv4_to_string(f->wan, wb));
+        return buf;
+}
+
+static void check_overlaps(Parser *p) {
+        const Table *t = &p->config->desired;
+
+        for (size_t j = 1; j < t->n; j++)
+                for (size_t i = 0; i < j; i++) {
+                        const Forward *a = &t->items[i], *b = &t->items[j];
+                        char da[64], db[64];
+
+                        if (!forward_keys_overlap(a, b))
+                                continue;
+                        parser_error(p, b->line, b->column,
+                                     "%s overlaps %s at line %u, column %u (group '%s'): a protocol and WAN port can be forwarded only once",
+                                     forward_describe(b, db), forward_describe(a, da), a->line,
+                                     a->column, a->group);
+                        break;
+                }
+}
+
+static bool proto_upnp_ok(int proto) {
+        return proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_TCP_UDP;
+}
+
+static void check_driver(Parser *p, const Node *router, const Node **found) {
+        Config *c = p->config;
+
+        if (c->driver == DRIVER_UPNP) {
+                const Table *t = &c->desired;
+                char buf[4];
+
+                if (found[ROUTER_FIRMWARE])
+                        node_error(p, found[ROUTER_FIRMWARE], "firmware is for driver airstation only: remove it");
+                if (found[ROUTER_AIRSTATION])
+                        node_error(p, found[ROUTER_AIRSTATION], "router.airstation is for driver airstation only: remove it");
+                for (size_t i = 0; i < t->n; i++)
+                        if (!proto_upnp_ok(t->items[i].proto))
+                                parser_error(p, t->items[i].line, t->items[i].column,
+                                             "proto %s cannot be forwarded by driver upnp (UPnP maps only TCP and UDP): for VPNs enable the router's PPTP/IPsec passthrough, or use driver: airstation",
+                                             proto_to_string(t->items[i].proto, buf));
+                return;
+        }
+
+        if (!found[ROUTER_URL])
+                node_error(p, router, "router has no url: add url: http://192.168.11.1 (the router's address)");
+        if (!found[ROUTER_PASSWORD_FILE] && !found[ROUTER_PASSWORD_CREDENTIAL] && !found[ROUTER_PASSWORD])
+                node_error(p, router, "router has neither password_file nor password_credential: add password_file: /etc/portkeep/router-password");
+        if (c->firmware == FIRMWARE_ARCADYAN)
+                for (size_t i = 0; i < c->n_groups; i++)
+                        if (strlen(c->groups[i]) > ARCADYAN_GROUP_NAME_MAX)
+                                parser_error(p, p->group_lines[i], p->group_columns[i],
+                                             "group name '%s' is longer than %d bytes, the most firmware arcadyan stores: shorten it",
+                                             c->groups[i], ARCADYAN_GROUP_NAME_MAX);
+}
+
+static void check_version(Parser *p, const Node *root, const Node *v) {
+        if (!v) {
+                node_error(p, root, "missing 'version: 1' at the top of the file");
+                return;
+        }
+        if (v->type != NODE_SCALAR || !streq(v->value, "1"))
+                node_error(p, v, "unsupported version '%s': this portkeep reads version 1",
+                           v->type == NODE_SCALAR ? v->value : "?");
+}
+
+static void parse_root(Parser *p, const Node *root) {
+        const Node *found_top[ELEMENTSOF(top_table)], *found_router[_ROUTER_MAX] = {};
+        const Node *found[ELEMENTSOF(sync_table) + ELEMENTSOF(defaults_table)];
+        Placement defaults = {};
+        TopLevel top = {};
+
+        if (root->type == NODE_BAD)
+                return;
+        if (root->type != NODE_MAPPING) {
+                node_error(p, root, "the file must be a mapping starting with 'version: 1', not %s",
+                           node_type_name(root->type));
+                return;
+        }
+        parse_mapping(p, root, "the file", top_table, ELEMENTSOF(top_table), &top, found_top);
+        check_version(p, root, top.version);
+
+        if (top.router)
+                parse_mapping(p, top.router, "router", router_table, _ROUTER_MAX, p->config, found_router);
+        else
+                node_error(p, root, "missing 'router:' section: add router: with url and password_file");
+        if (top.defaults)
+                parse_mapping(p, top.defaults, "defaults", defaults_table, ELEMENTSOF(defaults_table),
+                              &defaults, found);
+        if (top.sync)
+                parse_mapping(p, top.sync, "sync", sync_table, ELEMENTSOF(sync_table), p->config, found);
+
+        if (!top.groups)
+                node_error(p, root, "missing 'groups:' list: add the groups of forwards to keep on the router");
+        else
+                for (size_t i = 0; i < top.groups->n && !p->oom; i++) {
+                        const Node *g = top.groups->children[i];
+
+                        if (g->type == NODE_BAD)
+                                continue;
+                        if (g->type != NODE_MAPPING) {
+                                node_error(p, g, "a group must be a mapping with name: and preset: or forwards:, not %s",
+                                           node_type_name(g->type));
+                                continue;
+                        }
+                        parse_group(p, g, &defaults);
+                }
+
+        check_overlaps(p);
+        if (top.router)
+                check_driver(p, top.router, found_router);
+}
+
+/* ---- entry points ---- */
+
 Config *config_free(Config *c) {
+        if (!c)
+                return NULL;
+        free(c->path);
+        free(c->url);
+        free(c->username);
+        free(c->password_file);
+        free(c->password_credential);
+        free(c->airstation_page);
+        free(c->airstation_action);
+        for (size_t i = 0; i < c->n_groups; i++)
+                free(c->groups[i]);
+        free(c->groups);
+        table_done(&c->desired);
+        free(c);
         return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
+
+static Config *config_new(const char *name) {
+        Config *c = calloc(1, sizeof(Config));
+
+        if (!c)
+                return NULL;
+        *c = (Config){
+                .driver = DRIVER_AIRSTATION,
+                .firmware = FIRMWARE_AUTO,
+                .timeout_usec = 10 * USEC_PER_SEC,
+                .interval_usec = 5 * 60 * USEC_PER_SEC,
+                .prune = PRUNE_MANAGED,
+                .max_deletes = 8,
+        };
+        table_init(&c->desired);
+        c->path = strdup(name);
+        c->username = strdup("admin");
+        if (!c->path || !c->username)
+                return config_free(c);
+        return c;
+}
+
+int config_load_buffer(const char *name, const char *data, size_t size, Config **ret,
+                       ConfigErrors *errors) {
+        _cleanup_(config_freep) Config *c = NULL;
+        Parser p = { .name = name, .data = data, .size = size, .errors = errors };
+        Node *root = NULL;
+        int r;
+
+        c = config_new(name);
+        if (!c)
+                return -ENOMEM;
+        p.config = c;
+
+        if (size > CONFIG_SIZE_MAX)
+                parser_error(&p, 0, 0, "file is %zu bytes, more than the limit of %d (1 MiB)", size,
+                             CONFIG_SIZE_MAX);
+        else if (check_encoding(&p)) {
+                root = parse_tree(&p);
+                if (root && !p.oom)
+                        parse_root(&p, root);
+        }
+
+        node_free(root);
+        free(p.line_starts);
+        free(p.group_lines);
+        free(p.group_columns);
+        if (p.oom)
+                return p.oom;
+        r = p.n_errors > 0 ? -EINVAL : 0;
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static void error_no_position(ConfigErrors *errors, const char *path, int error, const char *fmt, ...)
+        _printf_(4, 5);
+
+static void error_no_position(ConfigErrors *errors, const char *path, int error, const char *fmt, ...) {
+        char *m = NULL;
+        va_list ap;
+        int r;
+
+        errno = error < 0 ? -error : error;
+        va_start(ap, fmt);
+        r = vasprintf(&m, fmt, ap);
+        va_end(ap);
+        if (r >= 0)
+                (void) errors_push(errors, path, 0, 0, NULL, m);
+}
+
+int config_load(const char *path, Config **ret, ConfigErrors *errors) {
+        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(freep) char *buf = NULL;
+        struct stat st;
+        size_t n = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                int r = -errno;
+
+                error_no_position(errors, path, r, "cannot open the config file: %m");
+                return r;
+        }
+        if (fstat(fd, &st) < 0) {
+                int r = -errno;
+
+                error_no_position(errors, path, r, "cannot read the config file: %m");
+                return r;
+        }
+        if (S_ISDIR(st.st_mode)) {
+                error_no_position(errors, path, 0, "is a directory, not a config file");
+                return -EISDIR;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                error_no_position(errors, path, 0, "is not a regular file");
+                return -EINVAL;
+        }
+        if (st.st_size > CONFIG_SIZE_MAX) {
+                error_no_position(errors, path, 0, "file is %jd bytes, more than the limit of %d (1 MiB)",
+                                  (intmax_t) st.st_size, CONFIG_SIZE_MAX);
+                return -EFBIG;
+        }
+        buf = malloc(CONFIG_SIZE_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        /* Read up to one byte past the limit: the file may have grown since fstat(). */
+        while (n <= CONFIG_SIZE_MAX) {
+                ssize_t k = read(fd, buf + n, CONFIG_SIZE_MAX + 1 - n);
+
+                if (k < 0) {
+                        int r = -errno;
+
+                        if (errno == EINTR)
+                                continue;
+                        error_no_position(errors, path, r, "cannot read the config file: %m");
+                        return r;
+                }
+                if (k == 0)
+                        break;
+                n += k;
+        }
+        return config_load_buffer(path, buf, n, ret, errors);
+}
+
+/* ---- the password ---- */
+
+int config_read_password(const Config *c, char **ret, bool *ret_world_readable, char *errbuf,
+                         size_t errbuf_size) {
+        _cleanup_(freep) char *joined = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        const char *creds = secure_getenv("CREDENTIALS_DIRECTORY"), *path;
+        char buf[PASSWORD_SIZE_MAX + 1];
+        struct stat st;
+        size_t n = 0;
+        char *pw;
+        int r;
+
+        if (creds && *creds && c->password_credential) {
+                if (asprintf(&joined, "%s/%s", creds, c->password_credential) < 0)
+                        return -ENOMEM;
+                path = joined;
+        } else if (c->password_file) {
+                path = c->password_file;
+                /* A relative path is relative to the config file's directory. */
+                if (path[0] != '/' && c->path && strchr(c->path, '/')) {
+                        int dl = (int) (strrchr(c->path, '/') - c->path);
+
+                        if (asprintf(&joined, "%.*s/%s", dl, c->path, path) < 0)
+                                return -ENOMEM;
+                        path = joined;
+                }
+        } else {
+                snprintf(errbuf, errbuf_size, "%s: no password_file%s configured", c->path,
+                         c->password_credential ? " (and $CREDENTIALS_DIRECTORY is not set)" : "");
+                return -ENOENT;
+        }
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                r = -errno;
+                snprintf(errbuf, errbuf_size, "cannot read the password file '%s': %s", path,
+                         strerror(-r));
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                snprintf(errbuf, errbuf_size, "password file '%s' is not a regular file", path);
+                return -EINVAL;
+        }
+        while (n < sizeof buf) {
+                ssize_t k = read(fd, buf + n, sizeof buf - n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        r = -errno;
+                        explicit_bzero(buf, sizeof buf);
+                        snprintf(errbuf, errbuf_size, "cannot read the password file '%s': %s", path,
+                                 strerror(-r));
+                        return r;
+                }
+                if (k == 0)
+                        break;
+                n += k;
+        }
+        if (n > PASSWORD_SIZE_MAX) {
+                explicit_bzero(buf, sizeof buf);
+                snprintf(errbuf, errbuf_size, "password file '%s' is larger than %d bytes", path,
+                         PASSWORD_SIZE_MAX);
+                return -EFBIG;
+        }
+        if (n > 0 && buf[n - 1] == '\n')
+                n--;
+        if (n > 0 && buf[n - 1] == '\r')
+                n--;
+        if (n == 0 || memchr(buf, '\n', n) || memchr(buf, '\0', n)) {
+                explicit_bzero(buf, sizeof buf);
+                snprintf(errbuf, errbuf_size, "password file '%s' %s", path,
+                         n == 0 ? "is empty" : "must hold the password on one line");
+                return -EINVAL;
+        }
+        pw = malloc(n + 1);
+        if (!pw) {
+                explicit_bzero(buf, sizeof buf);
+                return -ENOMEM;
+        }
+        memcpy(pw, buf, n);
+        pw[n] = 0;
+        explicit_bzero(buf, sizeof buf);
+        *ret = pw;
+        if (ret_world_readable)
+                *ret_world_readable = (st.st_mode & S_IROTH) != 0;
+        return 0;
 }
