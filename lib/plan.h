@@ -29,6 +29,7 @@ typedef struct PlanOptions {
         char *const *managed_groups; /* groups named in the file */
         size_t n_managed_groups;
         bool split_tcp_udp;          /* the router stores tcp/udp as a tcp and a udp entry */
+        const char *source;          /* config file name for messages (FILE:LINE:COLUMN), or NULL */
 } PlanOptions;
 
 typedef struct Plan {
@@ -40,6 +41,13 @@ typedef struct Plan {
         size_t n_deletes;      /* deletes + replaces: what max_deletes counts */
         unsigned max_deletes;
         size_t n_in_sync;      /* declared forwards already right */
+        /* added for printing: */
+        size_t n_declared;     /* declared forwards (as in the file, tcp/udp counted once) */
+        size_t n_groups;       /* distinct groups among them */
+        size_t n_kept;         /* managed entries not in the file kept (prune: none) */
+        Prune prune;
+        bool force;            /* conflicts are taken over */
+        char *source;          /* copy of PlanOptions.source */
 } Plan;
 
 /* One primitive operation for a driver, in execution order: every delete that
@@ -55,6 +63,9 @@ typedef struct Steps {
         size_t n;
 } Steps;
 
+/* Returns 0 and the plan in *ret; -ENOMEM; or -EINVAL when desired holds two
+ * forwards with the same key and different values (after tcp/udp is split,
+ * with split_tcp_udp). Exact duplicates in desired count once. */
 int plan_compute(const Table *desired, const Table *actual, const PlanOptions *o, Plan **ret);
 Plan *plan_free(Plan *p);
 bool plan_in_sync(const Plan *p);

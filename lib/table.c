@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json.h"
 #include "macro.h"
 #include "table.h"
 
@@ -219,4 +220,113 @@ int table_add_take(Table *t, Forward *f) {
         t->items[t->n++] = *f;
         f->group = NULL;
         return 0;
+}
+
+static int cmp_u32(uint32_t a, uint32_t b) {
+        return a < b ? -1 : a > b;
+}
+
+int forward_key_compare(const Forward *a, const Forward *b) {
+        int r;
+
+        r = cmp_u32(a->wan, b->wan);
+        if (r != 0)
+                return r;
+        r = cmp_u32((uint32_t) a->proto, (uint32_t) b->proto);
+        if (r != 0)
+                return r;
+        r = cmp_u32(a->ports.first, b->ports.first);
+        if (r != 0)
+                return r;
+        return cmp_u32(a->ports.last, b->ports.last);
+}
+
+int forward_compare(const Forward *a, const Forward *b) {
+        int r;
+
+        r = forward_key_compare(a, b);
+        if (r != 0)
+                return r;
+        if (!a->group || !b->group)
+                r = !!a->group - !!b->group;
+        else
+                r = strcmp(a->group, b->group);
+        if (r != 0)
+                return r < 0 ? -1 : 1;
+        r = cmp_u32(a->lan_ip, b->lan_ip);
+        if (r != 0)
+                return r;
+        r = cmp_u32(a->lan_ports.first, b->lan_ports.first);
+        if (r != 0)
+                return r;
+        return cmp_u32(a->lan_ports.last, b->lan_ports.last);
+}
+
+static int forward_compare_qsort(const void *a, const void *b) {
+        return forward_compare(a, b);
+}
+
+void table_sort(Table *t) {
+        if (t->n > 1)
+                qsort(t->items, t->n, sizeof(Forward), forward_compare_qsort);
+}
+
+const char *forward_rule_to_string(const Forward *f, char *buf, size_t n) {
+        char p[4], wan[16], ports[12], lan[16], lan_ports[12];
+        const char *proto = proto_to_string(f->proto, p);
+        bool has_wan = f->wan != WAN_ROUTER, has_ports = port_range_is_set(f->ports);
+
+        if (has_wan)
+                ipv4_to_string(f->wan, wan);
+        port_range_to_string(f->ports, ports);
+        ipv4_to_string(f->lan_ip, lan);
+        port_range_to_string(f->lan_ports, lan_ports);
+
+        snprintf(buf, n, "%s%s%s%s%s -> %s%s%s", proto, has_wan || has_ports ? " " : "",
+                 has_wan ? wan : "", has_wan && has_ports ? ":" : "", ports, lan,
+                 port_range_is_set(f->lan_ports) ? ":" : "", lan_ports);
+        return buf;
+}
+
+const char *forward_to_string(const Forward *f, char *buf, size_t n) {
+        char rule[FORWARD_RULE_STRING_MAX];
+
+        forward_rule_to_string(f, rule, sizeof(rule));
+        if (f->group)
+                snprintf(buf, n, "%s (group %s)", rule, f->group);
+        else
+                snprintf(buf, n, "%s (no group)", rule);
+        return buf;
+}
+
+static void print_json_port_range(PortRange r, FILE *out) {
+        char b[12];
+
+        if (port_range_is_set(r))
+                fprintf(out, "\"%s\"", port_range_to_string(r, b));
+        else
+                fputs("null", out);
+}
+
+void forward_print_json_members(const Forward *f, FILE *out) {
+        char p[4], a[16];
+
+        fputs("\"group\":", out);
+        json_write_string(out, f->group);
+        fputs(",\"proto\":", out);
+        json_write_string(out, proto_to_string(f->proto, p));
+        fputs(",\"wan\":", out);
+        json_write_string(out, f->wan == WAN_ROUTER ? "router" : ipv4_to_string(f->wan, a));
+        fputs(",\"ports\":", out);
+        print_json_port_range(f->ports, out);
+        fputs(",\"lan_ip\":", out);
+        json_write_string(out, ipv4_to_string(f->lan_ip, a));
+        fputs(",\"lan_ports\":", out);
+        print_json_port_range(f->lan_ports, out);
+}
+
+void forward_print_json(const Forward *f, FILE *out) {
+        fputc('{', out);
+        forward_print_json_members(f, out);
+        fputc('}', out);
 }

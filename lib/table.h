@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* The data model of DESIGN.md: a forward, and a table of them.
  *
@@ -91,3 +92,30 @@ void table_done(Table *t);                 /* frees every forward; t may be reus
 int table_add(Table *t, const Forward *f);
 /* Appends f itself, taking ownership of its members (f->group set to NULL). */
 int table_add_take(Table *t, Forward *f);
+
+/* Orders by key (wan, proto, ports) and then by value (group, NULL first;
+ * lan_ip; lan_ports): a total order, so that a sorted table prints the same
+ * way whatever order the router or the file gave. */
+int forward_key_compare(const Forward *a, const Forward *b);
+int forward_compare(const Forward *a, const Forward *b);
+void table_sort(Table *t);
+
+/* Large enough for any forward_rule_to_string() result. */
+#define FORWARD_RULE_STRING_MAX 80
+/* The rule without its group, as users read it in the plan:
+ * "tcp 1723 -> 192.168.11.3:1723", "tcp 203.0.113.5:8443 -> 192.168.11.20:443",
+ * "gre -> 192.168.11.3". The wan address is shown only when it is not the
+ * router's own. Truncated to fit n; returns buf. */
+const char *forward_rule_to_string(const Forward *f, char *buf, size_t n);
+/* The rule and its group, for messages:
+ * "tcp 1723 -> 192.168.11.3:1723 (group PPTP)", "... (no group)". */
+const char *forward_to_string(const Forward *f, char *buf, size_t n);
+
+/* A forward as the JSON object of DESIGN.md:
+ * {"group":..,"proto":..,"wan":..,"ports":..,"lan_ip":..,"lan_ports":..}
+ * ports/lan_ports are strings or null, wan is "router" or an address, group
+ * a string or null. */
+void forward_print_json(const Forward *f, FILE *out);
+/* The same members without the braces, for callers that add their own (show's
+ * "managed"). */
+void forward_print_json_members(const Forward *f, FILE *out);

@@ -1,0 +1,889 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The plan engine: the difference between the file's table and the router's.
+ *
+ * How a plan is made (n log n in the size of both tables):
+ *   1. The declared forwards are listed in file order; with split_tcp_udp a
+ *      tcp/udp forward becomes a tcp and a udp forward (applied as two
+ *      entries, and in sync only when both are).
+ *   2. The router's entries are sorted by key. For each declared forward, an
+ *      entry with the same key and the same value makes it in sync; else an
+ *      entry with the same key that portkeep may change (managed; or any under
+ *      prune: all or force) is replaced.
+ *   3. Every other entry whose key overlaps a declared forward's is in its way:
+ *      a managed one is deleted whatever prune says (the file's own group
+ *      declared something else there, as with a replace); an unmanaged one is a
+ *      conflict: listed, and the declared forward is not added, unless force
+ *      (then deleted: taken over) or prune: all (below).
+ *   4. Entries nobody claimed are pruned by prune: managed deletes managed ones,
+ *      all deletes all, none deletes none (managed ones kept are counted).
+ *      Unmanaged entries that stay are listed as unmanaged.
+ *
+ * prune: all says the file owns the whole table: any entry not in it goes. An
+ * unmanaged entry that holds a declared key would go anyway, so under prune:
+ * all it is not a conflict but a replace (same key) or a delete before the add
+ * (overlapping key). It still counts toward max_deletes, the guard that stops a
+ * wrong file from emptying the router. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "macro.h"
+#include "plan.h"
+
+typedef enum {
+        ENTRY_FREE,     /* not claimed (yet) */
+        ENTRY_IN_SYNC,  /* equal to a declared forward */
+        ENTRY_REPLACED, /* old side of a replace */
+        ENTRY_DELETED,  /* planned delete */
+        ENTRY_CONFLICT, /* unmanaged, in a declared forward's way, left alone */
+} EntryState;
+
+typedef enum {
+        DECL_PENDING,
+        DECL_DUPLICATE, /* an exact duplicate of an earlier one; ignored */
+        DECL_IN_SYNC,
+        DECL_REPLACED,
+} DeclState;
+
+typedef struct Decl {
+        Forward f;      /* shallow: group borrowed from desired */
+        size_t origin;  /* index in desired */
+        DeclState state;
+        bool blocked;   /* an unmanaged entry holds its key, not taken over */
+} Decl;
+
+/* Changes are collected with a rank that gives the order users see: adds and
+ * replaces in file order, then deletes in the router's order. */
+typedef struct Pending {
+        Change change;
+        size_t rank;
+} Pending;
+
+typedef struct Ctx {
+        const PlanOptions *o;
+        const Table *actual;
+        const Forward **sorted; /* actual, by key */
+        uint32_t max_span;      /* longest port range (last - first) in actual */
+        uint8_t *entry;         /* EntryState by index in actual */
+        bool *managed;          /* by index in actual */
+        Decl *decls;
+        size_t n_decls;
+        size_t *hits;           /* scratch for overlap queries */
+        size_t n_hits, allocated_hits;
+        Pending *pending;
+        size_t n_pending, allocated_pending;
+        Plan *plan;
+} Ctx;
+
+typedef struct Key {
+        uint32_t wan;
+        uint32_t proto;
+        uint32_t first, last;
+} Key;
+
+static int key_cmp(const Key *a, const Forward *f) {
+        if (a->wan != f->wan)
+                return a->wan < f->wan ? -1 : 1;
+        if (a->proto != (uint32_t) f->proto)
+                return a->proto < (uint32_t) f->proto ? -1 : 1;
+        if (a->first != f->ports.first)
+                return a->first < f->ports.first ? -1 : 1;
+        if (a->last != f->ports.last)
+                return a->last < f->ports.last ? -1 : 1;
+        return 0;
+}
+
+/* Index of the first sorted entry not below k. */
+static size_t lower_bound(const Ctx *c, const Key *k) {
+        size_t lo = 0, hi = c->actual->n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (key_cmp(k, c->sorted[mid]) > 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+static size_t index_of(const Ctx *c, const Forward *a) {
+        return (size_t) (a - c->actual->items);
+}
+
+static int sorted_cmp(const void *x, const void *y) {
+        const Forward *a = *(const Forward *const *) x, *b = *(const Forward *const *) y;
+        int r = forward_key_compare(a, b);
+
+        if (r != 0)
+                return r;
+        /* the router's order among equal keys, so that the result is stable */
+        return a < b ? -1 : a > b;
+}
+
+static int string_cmp(const void *x, const void *y) {
+        return strcmp(*(const char *const *) x, *(const char *const *) y);
+}
+
+static int push_pending(Ctx *c, ChangeAction action, const Forward *new, const Forward *old,
+                        size_t rank) {
+        Pending *p;
+        int r;
+
+        if (c->n_pending == c->allocated_pending) {
+                size_t m = c->allocated_pending ? c->allocated_pending * 2 : 16;
+
+                p = reallocarray(c->pending, m, sizeof(Pending));
+                if (!p)
+                        return -ENOMEM;
+                c->pending = p;
+                c->allocated_pending = m;
+        }
+        p = &c->pending[c->n_pending];
+        *p = (Pending){ .change.action = action, .rank = rank };
+        p->change.new.router_id = p->change.old.router_id = -1;
+        if (new) {
+                r = forward_copy(&p->change.new, new);
+                if (r < 0)
+                        return r;
+        }
+        if (old) {
+                r = forward_copy(&p->change.old, old);
+                if (r < 0) {
+                        forward_done(&p->change.new);
+                        return r;
+                }
+        }
+        c->n_pending++;
+        if (action != CHANGE_ADD)
+                c->plan->n_deletes++;
+        return 0;
+}
+
+/* Ranks: adds and replaces by declared index, deletes after them by router
+ * index. */
+static size_t rank_declared(const Ctx *c, const Decl *d) {
+        return (size_t) (d - c->decls);
+}
+
+static size_t rank_delete(const Ctx *c, size_t entry) {
+        return c->n_decls + entry;
+}
+
+static int push_conflict(Ctx *c, const Forward *declared, const Forward *held_by) {
+        Plan *p = c->plan;
+        Conflict *n;
+        int r;
+
+        n = reallocarray(p->conflicts, p->n_conflicts + 1, sizeof(Conflict));
+        if (!n)
+                return -ENOMEM;
+        p->conflicts = n;
+        n = &p->conflicts[p->n_conflicts];
+        *n = (Conflict){};
+        r = forward_copy(&n->declared, declared);
+        if (r < 0)
+                return r;
+        r = forward_copy(&n->held_by, held_by);
+        if (r < 0) {
+                forward_done(&n->declared);
+                return r;
+        }
+        p->n_conflicts++;
+        return 0;
+}
+
+static int push_hit(Ctx *c, size_t i) {
+        if (c->n_hits == c->allocated_hits) {
+                size_t m = c->allocated_hits ? c->allocated_hits * 2 : 16;
+                size_t *n = reallocarray(c->hits, m, sizeof(size_t));
+
+                if (!n)
+                        return -ENOMEM;
+                c->hits = n;
+                c->allocated_hits = m;
+        }
+        c->hits[c->n_hits++] = i;
+        return 0;
+}
+
+/* Adds every sorted position in [from, to) whose entry overlaps d. */
+static int hits_in(Ctx *c, const Forward *d, size_t from, size_t to) {
+        for (size_t i = from; i < to; i++)
+                if (forward_keys_overlap(d, c->sorted[i])) {
+                        int r = push_hit(c, i);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+/* The sorted positions of the entries with this wan and proto. */
+static void segment(const Ctx *c, uint32_t wan, uint32_t proto, size_t *ret_from, size_t *ret_to) {
+        *ret_from = lower_bound(c, &(Key){ wan, proto, 0, 0 });
+        *ret_to = lower_bound(c, &(Key){ wan, proto + 1, 0, 0 });
+}
+
+/* Ranges of one port protocol that overlap d's ports: those starting at or
+ * before d's last port, back to where even the longest range cannot reach
+ * d's first port. */
+static int hits_ports(Ctx *c, const Forward *d, uint32_t proto) {
+        size_t from, to, hi;
+
+        segment(c, d->wan, proto, &from, &to);
+        hi = lower_bound(c, &(Key){ d->wan, proto, (uint32_t) d->ports.last + 1, 0 });
+        for (size_t i = hi; i > from; i--) {
+                const Forward *a = c->sorted[i - 1];
+
+                if ((uint32_t) a->ports.first + c->max_span < d->ports.first)
+                        break;
+                if (forward_keys_overlap(d, a)) {
+                        int r = push_hit(c, i - 1);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* Fills c->hits with the sorted positions of every entry whose key overlaps
+ * d's (the same key included). */
+static int find_overlaps(Ctx *c, const Forward *d) {
+        static const uint32_t port_protos[] = { PROTO_TCP, PROTO_UDP, PROTO_TCP_UDP };
+        size_t from, to;
+        int r;
+
+        c->n_hits = 0;
+        if (d->proto == PROTO_ALL) {
+                /* every entry on this wan */
+                from = lower_bound(c, &(Key){ d->wan, 0, 0, 0 });
+                to = d->wan == UINT32_MAX ? c->actual->n :
+                                            lower_bound(c, &(Key){ d->wan + 1, 0, 0, 0 });
+                return hits_in(c, d, from, to);
+        }
+
+        segment(c, d->wan, PROTO_ALL, &from, &to);
+        r = hits_in(c, d, from, to);
+        if (r < 0)
+                return r;
+
+        if (!proto_has_ports(d->proto)) {
+                segment(c, d->wan, (uint32_t) d->proto, &from, &to);
+                return hits_in(c, d, from, to);
+        }
+        for (size_t k = 0; k < ELEMENTSOF(port_protos); k++) {
+                Forward probe = { .proto = (int) port_protos[k], .wan = d->wan, .ports = d->ports };
+
+                if (!forward_keys_overlap(d, &probe))
+                        continue;
+                r = hits_ports(c, d, port_protos[k]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool may_take(const Ctx *c, size_t entry) {
+        return c->managed[entry] || c->o->prune == PRUNE_ALL || c->o->force;
+}
+
+/* Pass 1: the entry with the same key, if any. */
+static int match_same_key(Ctx *c, Decl *d) {
+        size_t lo = lower_bound(c, &(Key){ d->f.wan, (uint32_t) d->f.proto, d->f.ports.first,
+                                           d->f.ports.last });
+        const Forward *pick = NULL;
+
+        for (size_t i = lo; i < c->actual->n && forward_same_key(c->sorted[i], &d->f); i++) {
+                const Forward *a = c->sorted[i];
+                size_t e = index_of(c, a);
+
+                if (c->entry[e] != ENTRY_FREE)
+                        continue;
+                if (forward_equal(a, &d->f)) {
+                        c->entry[e] = ENTRY_IN_SYNC;
+                        d->state = DECL_IN_SYNC;
+                        return 0;
+                }
+                /* a managed entry before an unmanaged one */
+                if (!pick || (c->managed[e] && !c->managed[index_of(c, pick)]))
+                        pick = a;
+        }
+        if (!pick || !may_take(c, index_of(c, pick)))
+                return 0; /* an unmanaged holder is a conflict, found in pass 2 */
+
+        if (!c->managed[index_of(c, pick)] && c->o->prune != PRUNE_ALL) {
+                int r = push_conflict(c, &d->f, pick); /* taken over by force */
+                if (r < 0)
+                        return r;
+        }
+        c->entry[index_of(c, pick)] = ENTRY_REPLACED;
+        d->state = DECL_REPLACED;
+        return push_pending(c, CHANGE_REPLACE, &d->f, pick, rank_declared(c, d));
+}
+
+/* Pass 2: everything else in the declared forward's way, then its add. */
+static int clear_the_way(Ctx *c, Decl *d) {
+        int r;
+
+        r = find_overlaps(c, &d->f);
+        if (r < 0)
+                return r;
+        for (size_t h = 0; h < c->n_hits; h++) {
+                const Forward *a = c->sorted[c->hits[h]];
+                size_t e = index_of(c, a);
+
+                if (c->entry[e] != ENTRY_FREE && c->entry[e] != ENTRY_CONFLICT)
+                        continue; /* in sync with, or already changed for, a forward */
+                if (!may_take(c, e)) {
+                        c->entry[e] = ENTRY_CONFLICT;
+                        d->blocked = true;
+                        r = push_conflict(c, &d->f, a);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (!c->managed[e] && c->o->prune != PRUNE_ALL) {
+                        r = push_conflict(c, &d->f, a);
+                        if (r < 0)
+                                return r;
+                }
+                c->entry[e] = ENTRY_DELETED;
+                r = push_pending(c, CHANGE_DELETE, NULL, a, rank_delete(c, e));
+                if (r < 0)
+                        return r;
+        }
+        if (d->state == DECL_PENDING && !d->blocked)
+                return push_pending(c, CHANGE_ADD, &d->f, NULL, rank_declared(c, d));
+        return 0;
+}
+
+/* Pass 3: entries no declared forward claimed. */
+static int prune(Ctx *c) {
+        for (size_t e = 0; e < c->actual->n; e++) {
+                const Forward *a = &c->actual->items[e];
+                bool del;
+                int r;
+
+                if (c->entry[e] != ENTRY_FREE && c->entry[e] != ENTRY_CONFLICT)
+                        continue;
+                if (c->entry[e] == ENTRY_CONFLICT)
+                        del = false;
+                else if (c->o->prune == PRUNE_ALL)
+                        del = true;
+                else if (c->managed[e])
+                        del = c->o->prune == PRUNE_MANAGED;
+                else
+                        del = false;
+
+                if (del)
+                        r = push_pending(c, CHANGE_DELETE, NULL, a, rank_delete(c, e));
+                else if (c->managed[e]) {
+                        c->plan->n_kept++;
+                        r = 0;
+                } else
+                        r = table_add(&c->plan->unmanaged, a);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int decl_cmp(const void *x, const void *y) {
+        const Decl *a = x, *b = y;
+        int r = forward_key_compare(&a->f, &b->f);
+
+        if (r != 0)
+                return r;
+        return a->origin < b->origin ? -1 : a->origin > b->origin;
+}
+
+static int expand_declared(Ctx *c, const Table *desired) {
+        _cleanup_(freep) Decl *byk = NULL;
+        size_t n = 0;
+
+        c->decls = reallocarray(NULL, desired->n * 2 + 1, sizeof(Decl));
+        if (!c->decls)
+                return -ENOMEM;
+        for (size_t i = 0; i < desired->n; i++) {
+                const Forward *f = &desired->items[i];
+
+                if (c->o->split_tcp_udp && f->proto == PROTO_TCP_UDP) {
+                        c->decls[n] = (Decl){ .f = *f, .origin = i };
+                        c->decls[n++].f.proto = PROTO_TCP;
+                        c->decls[n] = (Decl){ .f = *f, .origin = i };
+                        c->decls[n++].f.proto = PROTO_UDP;
+                } else
+                        c->decls[n++] = (Decl){ .f = *f, .origin = i };
+        }
+        c->n_decls = n;
+
+        /* Same key twice: the same forward counts once; two values are an
+         * error the config should have caught. Sorted copies carry their
+         * position back through origin and index. */
+        byk = reallocarray(NULL, n + 1, sizeof(Decl));
+        if (!byk)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                byk[i] = c->decls[i];
+                byk[i].origin = i;
+        }
+        qsort(byk, n, sizeof(Decl), decl_cmp);
+        for (size_t i = 1; i < n; i++) {
+                if (!forward_same_key(&byk[i - 1].f, &byk[i].f))
+                        continue;
+                if (!forward_equal(&byk[i - 1].f, &byk[i].f))
+                        return -EINVAL;
+                c->decls[byk[i].origin].state = DECL_DUPLICATE;
+        }
+        return 0;
+}
+
+static size_t count_groups(const Table *desired) {
+        _cleanup_(freep) const char **g = NULL;
+        size_t n = 0, k = 0;
+
+        g = reallocarray(NULL, desired->n + 1, sizeof(char *));
+        if (!g)
+                return 0;
+        for (size_t i = 0; i < desired->n; i++)
+                if (desired->items[i].group)
+                        g[n++] = desired->items[i].group;
+        qsort(g, n, sizeof(char *), string_cmp);
+        for (size_t i = 0; i < n; i++)
+                if (i == 0 || !streq(g[i - 1], g[i]))
+                        k++;
+        return k;
+}
+
+static void count_in_sync(Ctx *c, size_t n_desired) {
+        _cleanup_(freep) bool *bad = calloc(n_desired + 1, sizeof(bool));
+        bool *seen = NULL;
+
+        if (!bad)
+                return;
+        seen = calloc(n_desired + 1, sizeof(bool));
+        if (!seen)
+                return;
+        for (size_t i = 0; i < c->n_decls; i++) {
+                const Decl *d = &c->decls[i];
+
+                if (d->state == DECL_DUPLICATE)
+                        continue;
+                seen[d->origin] = true;
+                if (d->state != DECL_IN_SYNC || d->blocked)
+                        bad[d->origin] = true;
+        }
+        for (size_t i = 0; i < n_desired; i++)
+                if (seen[i]) {
+                        c->plan->n_declared++;
+                        if (!bad[i])
+                                c->plan->n_in_sync++;
+                }
+        free(seen);
+}
+
+static int pending_cmp(const void *x, const void *y) {
+        const Pending *a = x, *b = y;
+
+        return a->rank < b->rank ? -1 : a->rank > b->rank;
+}
+
+static void ctx_done(Ctx *c) {
+        free(c->sorted);
+        free(c->entry);
+        free(c->managed);
+        free(c->decls);
+        free(c->hits);
+        for (size_t i = 0; i < c->n_pending; i++) {
+                forward_done(&c->pending[i].change.new);
+                forward_done(&c->pending[i].change.old);
+        }
+        free(c->pending);
+        plan_free(c->plan);
+}
+
+static int ctx_index_actual(Ctx *c) {
+        const Table *actual = c->actual;
+        _cleanup_(freep) const char **groups = NULL;
+        size_t n = actual->n;
+
+        c->sorted = reallocarray(NULL, n + 1, sizeof(Forward *));
+        c->entry = calloc(n + 1, sizeof(uint8_t));
+        c->managed = calloc(n + 1, sizeof(bool));
+        groups = reallocarray(NULL, c->o->n_managed_groups + 1, sizeof(char *));
+        if (!c->sorted || !c->entry || !c->managed || !groups)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < c->o->n_managed_groups; i++)
+                groups[i] = c->o->managed_groups[i];
+        qsort(groups, c->o->n_managed_groups, sizeof(char *), string_cmp);
+
+        for (size_t i = 0; i < n; i++) {
+                const Forward *a = &actual->items[i];
+
+                c->sorted[i] = a;
+                if (a->ports.last > a->ports.first &&
+                    (uint32_t) (a->ports.last - a->ports.first) > c->max_span)
+                        c->max_span = a->ports.last - a->ports.first;
+                c->managed[i] = a->group && c->o->n_managed_groups > 0 &&
+                                bsearch(&a->group, groups, c->o->n_managed_groups,
+                                        sizeof(char *), string_cmp);
+        }
+        qsort(c->sorted, n, sizeof(Forward *), sorted_cmp);
+        return 0;
+}
+
+int plan_compute(const Table *desired, const Table *actual, const PlanOptions *o, Plan **ret) {
+        _cleanup_(ctx_done) Ctx c = { .o = o, .actual = actual };
+        Plan *p;
+        int r;
+
+        c.plan = p = calloc(1, sizeof(Plan));
+        if (!p)
+                return -ENOMEM;
+        table_init(&p->unmanaged);
+        p->max_deletes = o->max_deletes;
+        p->prune = o->prune;
+        p->force = o->force;
+        if (o->source) {
+                p->source = strdup(o->source);
+                if (!p->source)
+                        return -ENOMEM;
+        }
+
+        r = ctx_index_actual(&c);
+        if (r < 0)
+                return r;
+        r = expand_declared(&c, desired);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < c.n_decls; i++)
+                if (c.decls[i].state == DECL_PENDING) {
+                        r = match_same_key(&c, &c.decls[i]);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = 0; i < c.n_decls; i++)
+                if (c.decls[i].state != DECL_DUPLICATE) {
+                        r = clear_the_way(&c, &c.decls[i]);
+                        if (r < 0)
+                                return r;
+                }
+        r = prune(&c);
+        if (r < 0)
+                return r;
+
+        count_in_sync(&c, desired->n);
+        p->n_groups = count_groups(desired);
+
+        qsort(c.pending, c.n_pending, sizeof(Pending), pending_cmp);
+        p->changes = reallocarray(NULL, c.n_pending + 1, sizeof(Change));
+        if (!p->changes)
+                return -ENOMEM;
+        for (size_t i = 0; i < c.n_pending; i++)
+                p->changes[i] = c.pending[i].change;
+        p->n_changes = c.n_pending;
+        c.n_pending = 0;
+
+        *ret = TAKE_PTR(c.plan);
+        return 0;
+}
+
+Plan *plan_free(Plan *p) {
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n_changes; i++) {
+                forward_done(&p->changes[i].new);
+                forward_done(&p->changes[i].old);
+        }
+        free(p->changes);
+        for (size_t i = 0; i < p->n_conflicts; i++) {
+                forward_done(&p->conflicts[i].declared);
+                forward_done(&p->conflicts[i].held_by);
+        }
+        free(p->conflicts);
+        table_done(&p->unmanaged);
+        free(p->source);
+        free(p);
+        return NULL;
+}
+
+bool plan_in_sync(const Plan *p) {
+        return p->n_changes == 0 && p->n_conflicts == 0;
+}
+
+/* Conflicts are checked first: they name the entry in the way, which is what
+ * the user has to act on; both refusals exit 3. */
+int plan_check_guards(const Plan *p, bool force) {
+        if (force)
+                return 0;
+        if (p->n_conflicts > 0)
+                return -EEXIST;
+        if (p->n_deletes > p->max_deletes)
+                return -E2BIG;
+        return 0;
+}
+
+static int steps_push(Steps *s, bool add, const Forward *f) {
+        Step *n = reallocarray(s->items, s->n + 1, sizeof(Step));
+        int r;
+
+        if (!n)
+                return -ENOMEM;
+        s->items = n;
+        n[s->n] = (Step){ .add = add };
+        r = forward_copy(&n[s->n].f, f);
+        if (r < 0)
+                return r;
+        s->n++;
+        return 0;
+}
+
+/* Order of execution:
+ *   1. plain deletes: they free the keys (and table rows) the adds need;
+ *   2. each replace as its delete directly followed by its add, so that the
+ *      forward is down for one request only and a failed add is undone (the
+ *      old entry re-added) straight away;
+ *   3. plain adds.
+ * An add never comes before a delete it depends on: the entries in a declared
+ * forward's way are plain deletes (1) or the old side of its own replace. */
+int plan_steps(const Plan *p, Steps *ret) {
+        _cleanup_(steps_done) Steps s = {};
+        int r;
+
+        for (size_t i = 0; i < p->n_changes; i++)
+                if (p->changes[i].action == CHANGE_DELETE) {
+                        r = steps_push(&s, false, &p->changes[i].old);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = 0; i < p->n_changes; i++)
+                if (p->changes[i].action == CHANGE_REPLACE) {
+                        r = steps_push(&s, false, &p->changes[i].old);
+                        if (r < 0)
+                                return r;
+                        r = steps_push(&s, true, &p->changes[i].new);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = 0; i < p->n_changes; i++)
+                if (p->changes[i].action == CHANGE_ADD) {
+                        r = steps_push(&s, true, &p->changes[i].new);
+                        if (r < 0)
+                                return r;
+                }
+        *ret = s;
+        s = (Steps){};
+        return 0;
+}
+
+int plan_undo_steps(const Steps *steps, size_t n_done, Steps *ret) {
+        _cleanup_(steps_done) Steps s = {};
+        int r;
+
+        if (n_done > steps->n)
+                return -EINVAL;
+        for (size_t i = n_done; i > 0; i--) {
+                r = steps_push(&s, !steps->items[i - 1].add, &steps->items[i - 1].f);
+                if (r < 0)
+                        return r;
+        }
+        *ret = s;
+        s = (Steps){};
+        return 0;
+}
+
+void steps_done(Steps *s) {
+        if (!s)
+                return;
+        for (size_t i = 0; i < s->n; i++)
+                forward_done(&s->items[i].f);
+        free(s->items);
+        *s = (Steps){};
+}
+
+static const char *group_label(const Forward *f) {
+        return f->group ?: "(none)";
+}
+
+static int group_width(const Plan *p) {
+        size_t w = 0;
+
+        for (size_t i = 0; i < p->n_changes; i++) {
+                const Change *ch = &p->changes[i];
+                size_t l = strlen(group_label(ch->action == CHANGE_DELETE ? &ch->old : &ch->new));
+
+                w = l > w ? l : w;
+        }
+        for (size_t i = 0; i < p->unmanaged.n; i++) {
+                size_t l = strlen(group_label(&p->unmanaged.items[i]));
+
+                w = l > w ? l : w;
+        }
+        return (int) (w > 24 ? 24 : w); /* a long name shifts its own line only */
+}
+
+/* "(was 192.168.11.21:443)", "(was group vpn)", "(was 192.168.11.21:443, group vpn)" */
+static void print_was(const Change *ch, FILE *f) {
+        const Forward *o = &ch->old, *n = &ch->new;
+        bool lan = o->lan_ip != n->lan_ip || o->lan_ports.first != n->lan_ports.first ||
+                   o->lan_ports.last != n->lan_ports.last;
+        bool group = !streq_ptr(o->group, n->group);
+        char a[16], ports[12];
+
+        fputs("  (was ", f);
+        if (lan)
+                fprintf(f, "%s%s%s", ipv4_to_string(o->lan_ip, a),
+                        port_range_is_set(o->lan_ports) ? ":" : "",
+                        port_range_to_string(o->lan_ports, ports));
+        if (group) {
+                if (lan)
+                        fputs(", ", f);
+                if (o->group)
+                        fprintf(f, "group %s", o->group);
+                else
+                        fputs("no group", f);
+        }
+        fputs(")", f);
+}
+
+static void print_row(char mark, int width, const Forward *fw, FILE *f) {
+        char rule[FORWARD_RULE_STRING_MAX];
+
+        fprintf(f, "%c %-*s  %s", mark, width, group_label(fw),
+                forward_rule_to_string(fw, rule, sizeof(rule)));
+}
+
+static void print_conflict(const Plan *p, const Conflict *c, FILE *f) {
+        char a[FORWARD_RULE_STRING_MAX + 256], b[FORWARD_RULE_STRING_MAX + 256];
+
+        fprintf(f, "! conflict: %s", forward_to_string(&c->declared, a, sizeof(a)));
+        if (c->declared.line > 0 && p->source)
+                fprintf(f, " at %s:%u:%u", p->source, c->declared.line, c->declared.column);
+        else if (c->declared.line > 0)
+                fprintf(f, " at line %u", c->declared.line);
+        fprintf(f, " is held by unmanaged entry %s; %s\n", forward_to_string(&c->held_by, b, sizeof(b)),
+                p->force ? "taken over (--force)" : "not applied without --force");
+}
+
+static void print_part(FILE *f, bool *first, const char *sep) {
+        if (!*first)
+                fputs(sep, f);
+        *first = false;
+}
+
+static void print_summary(const Plan *p, FILE *f) {
+        size_t n[3] = {};
+        static const char *const what[3] = {
+                [CHANGE_ADD] = "to add", [CHANGE_REPLACE] = "to replace", [CHANGE_DELETE] = "to delete"
+        };
+        static const ChangeAction order[3] = { CHANGE_ADD, CHANGE_REPLACE, CHANGE_DELETE };
+        bool first = true, first_change = true;
+
+        for (size_t i = 0; i < p->n_changes; i++)
+                n[p->changes[i].action]++;
+
+        if (plan_in_sync(p)) {
+                fprintf(f, "in sync: %zu forward%s in %zu group%s", p->n_declared,
+                        p->n_declared == 1 ? "" : "s", p->n_groups, p->n_groups == 1 ? "" : "s");
+                first = false;
+        }
+        for (size_t k = 0; k < 3; k++)
+                if (n[order[k]] > 0) {
+                        print_part(f, &first_change, ", ");
+                        fprintf(f, "%zu %s", n[order[k]], what[order[k]]);
+                        first = false;
+                }
+        if (p->n_conflicts > 0) {
+                print_part(f, &first, "; ");
+                fprintf(f, "%zu conflict%s%s", p->n_conflicts, p->n_conflicts == 1 ? "" : "s",
+                        p->force ? " taken over" : "");
+        }
+        if (p->n_kept > 0) {
+                print_part(f, &first, "; ");
+                fprintf(f, "%zu not in the file kept (prune: none)", p->n_kept);
+        }
+        if (p->unmanaged.n > 0) {
+                print_part(f, &first, "; ");
+                fprintf(f, "%zu unmanaged left alone", p->unmanaged.n);
+        }
+        fputc('\n', f);
+}
+
+void plan_print(const Plan *p, FILE *f) {
+        int width = group_width(p);
+
+        for (size_t i = 0; i < p->n_changes; i++) {
+                const Change *ch = &p->changes[i];
+
+                switch (ch->action) {
+                case CHANGE_ADD:
+                        print_row('+', width, &ch->new, f);
+                        break;
+                case CHANGE_DELETE:
+                        print_row('-', width, &ch->old, f);
+                        break;
+                case CHANGE_REPLACE:
+                        print_row('~', width, &ch->new, f);
+                        print_was(ch, f);
+                        break;
+                }
+                fputc('\n', f);
+        }
+        for (size_t i = 0; i < p->n_conflicts; i++)
+                print_conflict(p, &p->conflicts[i], f);
+        if (p->unmanaged.n > 0) {
+                fputs("left alone (unmanaged):\n", f);
+                for (size_t i = 0; i < p->unmanaged.n; i++) {
+                        print_row(' ', width, &p->unmanaged.items[i], f);
+                        fputc('\n', f);
+                }
+        }
+        print_summary(p, f);
+}
+
+static const char *action_to_string(ChangeAction a) {
+        switch (a) {
+        case CHANGE_ADD:
+                return "add";
+        case CHANGE_DELETE:
+                return "delete";
+        case CHANGE_REPLACE:
+                return "replace";
+        }
+        return "?";
+}
+
+void plan_print_json(const Plan *p, FILE *f) {
+        fprintf(f, "{\"version\":1,\"in_sync\":%s,\"changes\":[", plan_in_sync(p) ? "true" : "false");
+        for (size_t i = 0; i < p->n_changes; i++) {
+                const Change *ch = &p->changes[i];
+
+                fprintf(f, "%s{\"action\":\"%s\",", i ? "," : "", action_to_string(ch->action));
+                forward_print_json_members(ch->action == CHANGE_DELETE ? &ch->old : &ch->new, f);
+                if (ch->action == CHANGE_REPLACE) {
+                        fputs(",\"old\":", f);
+                        forward_print_json(&ch->old, f);
+                }
+                fputc('}', f);
+        }
+        fputs("],\"unmanaged\":[", f);
+        for (size_t i = 0; i < p->unmanaged.n; i++) {
+                if (i)
+                        fputc(',', f);
+                forward_print_json(&p->unmanaged.items[i], f);
+        }
+        fputs("],\"conflicts\":[", f);
+        for (size_t i = 0; i < p->n_conflicts; i++) {
+                fprintf(f, "%s{\"declared\":", i ? "," : "");
+                forward_print_json(&p->conflicts[i].declared, f);
+                fputs(",\"held_by\":", f);
+                forward_print_json(&p->conflicts[i].held_by, f);
+                fputc('}', f);
+        }
+        fputs("]}\n", f);
+}
