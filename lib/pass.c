@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "macro.h"
+#include "pass.h"
+
+#define FWD_MAX 128
+
+void pass_result_done(PassResult *res) {
+        if (!res)
+                return;
+        free(res->message);
+        table_done(&res->initial);
+        table_done(&res->final);
+        plan_free(res->plan);
+        plan_free(res->verify_plan);
+        *res = (PassResult){};
+}
+
+int pass_exit_code(const PassResult *res) {
+        switch (res->outcome) {
+        case PASS_OK: return 0;
+        case PASS_PENDING: return 2;
+        case PASS_REFUSED: return 3;
+        default: return 1;
+        }
+}
+
+const char *pass_password_source(const Config *c, char *buf, size_t size) {
+        const char *dir = secure_getenv("CREDENTIALS_DIRECTORY");
+
+        if (dir && *dir && c->password_credential) {
+                snprintf(buf, size, "%s/%s", dir, c->password_credential);
+                return buf;
+        }
+        return c->password_file ? c->password_file : "(no password file)";
+}
+
+bool pass_group_is_managed(const Config *c, const char *group) {
+        if (!group)
+                return false;
+        for (size_t i = 0; i < c->n_groups; i++)
+                if (streq(c->groups[i], group))
+                        return true;
+        return false;
+}
+
+static const char *fwd(const Forward *f, char buf[static FWD_MAX]) {
+        return forward_to_string(f, buf, FWD_MAX);
+}
+
+/* The router's own words, or the errno's when it gave none. */
+static const char *router_words(Router *r, int error) {
+        const char *e = router_error(r);
+
+        return e && *e ? e : strerror(-error);
+}
+
+static bool is_unreachable(int error) {
+        switch (error) {
+        case -ECONNREFUSED:
+        case -EHOSTUNREACH:
+        case -ENETUNREACH:
+        case -ETIMEDOUT:
+        case -ECONNRESET:
+        case -EHOSTDOWN:
+        case -EPIPE:
+                return true;
+        default:
+                return false;
+        }
+}
+
+_printf_(5, 6) static void fail(PassResult *res, PassOutcome outcome, PassStage stage, int error,
+                                const char *fmt, ...) {
+        va_list ap;
+        char *m = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&m, fmt, ap) < 0)
+                m = NULL;
+        va_end(ap);
+        free(res->message);
+        res->message = m;
+        res->outcome = outcome;
+        res->stage = stage;
+        res->error = error;
+}
+
+/* Login or read failed: say what happened and what to do. */
+static void fail_contact(PassResult *res, Router *r, const Config *c, PassStage stage, int error) {
+        const char *doing = stage == PASS_STAGE_LOGIN ? "log in to" : "read the table of";
+        char pw[4096];
+
+        switch (error) {
+        case -EACCES:
+                fail(res, PASS_FAILED, stage, error,
+                     "login to the router at %s rejected: %s; check router.username ('%s') and the password in %s",
+                     c->url, router_words(r, error), c->username ? c->username : "admin",
+                     pass_password_source(c, pw, sizeof pw));
+                break;
+        case -EBADMSG:
+                fail(res, PASS_FAILED, stage, error,
+                     "could not %s the router at %s: unexpected answer: %s; check router.url and router.firmware in %s",
+                     doing, c->url, router_words(r, error), c->path ? c->path : "the config file");
+                break;
+        case -ENOSYS:
+                fail(res, PASS_FAILED, stage, error, "cannot %s the router at %s: %s", doing, c->url,
+                     router_words(r, error));
+                break;
+        case -ECANCELED:
+                fail(res, PASS_FAILED, stage, error, "aborted while trying to %s the router at %s", doing,
+                     c->url);
+                break;
+        default:
+                if (is_unreachable(error))
+                        fail(res, PASS_FAILED, stage, error,
+                             "could not %s the router at %s: %s; check router.url and that the router is on",
+                             doing, c->url, router_words(r, error));
+                else
+                        fail(res, PASS_FAILED, stage, error, "could not %s the router at %s: %s", doing,
+                             c->url, router_words(r, error));
+        }
+}
+
+/* A change failed: name the forward and give the router's words. */
+static void fail_change(PassResult *res, Router *r, const Config *c, const Step *s, int error) {
+        const char *verb = s->add ? "adding" : "deleting";
+        char b[FWD_MAX];
+
+        switch (error) {
+        case -EREMOTEIO:
+                fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error, "the router refused %s %s: %s", verb,
+                     fwd(&s->f, b), router_words(r, error));
+                break;
+        case -ENOSPC:
+                fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error,
+                     "the router's table is full: cannot add %s: %s; remove entries it does not need",
+                     fwd(&s->f, b), router_words(r, error));
+                break;
+        case -ENOENT:
+                fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error,
+                     "could not delete %s: it is no longer in the router's table (changed by someone else meanwhile?); run 'portkeep plan' again",
+                     fwd(&s->f, b));
+                break;
+        case -EPROTONOSUPPORT:
+                fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error, "this router cannot store %s: %s",
+                     fwd(&s->f, b), router_words(r, error));
+                break;
+        default:
+                if (is_unreachable(error))
+                        fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error,
+                             "lost the router at %s while %s %s: %s; check that the router is on",
+                             c->url, verb, fwd(&s->f, b), router_words(r, error));
+                else
+                        fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error, "%s %s failed: %s", verb,
+                             fwd(&s->f, b), router_words(r, error));
+        }
+}
+
+/* Appends to res->message. */
+_printf_(2, 3) static void append(PassResult *res, const char *fmt, ...) {
+        char *more = NULL, *m = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&more, fmt, ap) < 0)
+                more = NULL;
+        va_end(ap);
+        if (!more)
+                return;
+        if (asprintf(&m, "%s%s", res->message ? res->message : "", more) < 0)
+                m = NULL;
+        free(more);
+        if (m) {
+                free(res->message);
+                res->message = m;
+        }
+}
+
+static void fail_guard(PassResult *res, const Config *c, const Plan *p, int error) {
+        char a[FWD_MAX], b[FWD_MAX];
+
+        fail(res, PASS_REFUSED, PASS_STAGE_GUARD, error, "refusing to apply: ");
+        for (size_t i = 0; i < p->n_conflicts; i++)
+                append(res, "%s%s is held by the unmanaged entry %s", i ? "; " : "",
+                       fwd(&p->conflicts[i].declared, a), fwd(&p->conflicts[i].held_by, b));
+        if (p->n_conflicts)
+                append(res, "%s", p->n_deletes > p->max_deletes ? "; and " : "");
+        if (p->n_deletes > p->max_deletes)
+                append(res, "the plan deletes %zu entries (replaces included), more than sync.max_deletes (%u)",
+                       p->n_deletes, p->max_deletes);
+        append(res, ". Nothing was changed. Review it with 'portkeep plan', then run 'portkeep apply --force'");
+        if (p->n_conflicts)
+                append(res, " to take over the conflicting entr%s", p->n_conflicts == 1 ? "y" : "ies");
+        if (p->n_deletes > p->max_deletes)
+                append(res, "%s or raise sync.max_deletes in %s", p->n_conflicts ? "," : "",
+                       c->path ? c->path : "the config file");
+        append(res, ".");
+}
+
+static int make_plan(const Config *c, const Table *actual, bool split, bool force, Plan **ret) {
+        PlanOptions o = {
+                .prune = c->prune,
+                .max_deletes = c->max_deletes,
+                .force = force,
+                .managed_groups = c->groups,
+                .n_managed_groups = c->n_groups,
+                .split_tcp_udp = split,
+                .source = c->path,
+        };
+
+        return plan_compute(&c->desired, actual, &o, ret);
+}
+
+/* As multisets: every forward of a matched by an equal one of b. */
+static bool tables_equal(const Table *a, const Table *b) {
+        _cleanup_(freep) bool *used = NULL;
+
+        if (a->n != b->n)
+                return false;
+        if (a->n == 0)
+                return true;
+        used = calloc(b->n, sizeof(bool));
+        if (!used)
+                return false;
+        for (size_t i = 0; i < a->n; i++) {
+                size_t j;
+
+                for (j = 0; j < b->n; j++)
+                        if (!used[j] && forward_equal(&a->items[i], &b->items[j]))
+                                break;
+                if (j == b->n)
+                        return false;
+                used[j] = true;
+        }
+        return true;
+}
+
+static int do_step(Router *r, const Step *s, const char *prefix) {
+        char b[FWD_MAX];
+        int k;
+
+        log_debug("%s%s %s", prefix, s->add ? "adding" : "deleting", fwd(&s->f, b));
+        k = s->add ? router_add(r, &s->f) : router_delete(r, &s->f);
+        if (k < 0) {
+                log_debug("%s%s %s failed: %s", prefix, s->add ? "adding" : "deleting", b,
+                          router_words(r, k));
+                return k;
+        }
+        log_info("%s%s %s", prefix, s->add ? "added" : "deleted", b);
+        return 0;
+}
+
+/* After a failed change: undo what this pass did, read the table again. */
+static int roll_back(Router *r, const Steps *steps, PassResult *res) {
+        Steps undo = {};
+        int k;
+
+        k = plan_undo_steps(steps, res->n_applied, &undo);
+        if (k < 0) {
+                append(res, "; could not compute the undo: %s", strerror(-k));
+                res->undo_failed = true;
+        }
+        for (size_t i = 0; k >= 0 && i < undo.n; i++) {
+                char b[FWD_MAX];
+
+                k = do_step(r, &undo.items[i], "undo: ");
+                if (k < 0) {
+                        res->undo_failed = true;
+                        append(res, "; undoing (%s %s) failed too: %s",
+                               undo.items[i].add ? "re-adding" : "deleting", fwd(&undo.items[i].f, b),
+                               router_words(r, k));
+                }
+        }
+        steps_done(&undo);
+
+        k = router_read(r, &res->final);
+        if (k < 0) {
+                table_done(&res->final);
+                append(res, "; could not read the table afterwards: %s; its state is unknown, run 'portkeep show'",
+                       router_words(r, k));
+                return k == -ENOMEM ? k : 0;
+        }
+        res->have_final = true;
+        res->rolled_back = tables_equal(&res->initial, &res->final);
+        return 0;
+}
+
+static void describe_differences(PassResult *res, const Plan *p) {
+        char a[FWD_MAX], b[FWD_MAX];
+
+        for (size_t i = 0; i < p->n_changes; i++) {
+                const Change *ch = &p->changes[i];
+
+                switch (ch->action) {
+                case CHANGE_ADD:
+                        append(res, "; missing %s", fwd(&ch->new, a));
+                        break;
+                case CHANGE_DELETE:
+                        append(res, "; still present %s", fwd(&ch->old, a));
+                        break;
+                case CHANGE_REPLACE:
+                        append(res, "; %s stored as %s", fwd(&ch->new, a), fwd(&ch->old, b));
+                        break;
+                }
+        }
+        for (size_t i = 0; i < p->n_conflicts; i++)
+                append(res, "; %s held by %s", fwd(&p->conflicts[i].declared, a),
+                       fwd(&p->conflicts[i].held_by, b));
+}
+
+static int verify(Router *r, const Config *c, bool force, PassResult *res) {
+        int k;
+
+        k = router_read(r, &res->final);
+        if (k < 0) {
+                table_done(&res->final);
+                fail(res, PASS_FAILED, PASS_STAGE_VERIFY, k,
+                     "verify failed: %zu change%s made, but the table could not be read back: %s; run 'portkeep plan' to see the router's state",
+                     res->n_applied, res->n_applied == 1 ? "" : "s", router_words(r, k));
+                return k == -ENOMEM ? k : 0;
+        }
+        res->have_final = true;
+
+        k = make_plan(c, &res->final, router_splits_tcp_udp(r), force, &res->verify_plan);
+        if (k < 0) {
+                fail(res, PASS_FAILED, PASS_STAGE_VERIFY, k, "verify failed: could not compare the table: %s",
+                     strerror(-k));
+                return k == -ENOMEM ? k : 0;
+        }
+        if (!plan_in_sync(res->verify_plan)) {
+                fail(res, PASS_FAILED, PASS_STAGE_VERIFY, -EIO,
+                     "verify failed: the router acknowledged %zu change%s, but its table still differs from the file",
+                     res->n_applied, res->n_applied == 1 ? "" : "s");
+                describe_differences(res, res->verify_plan);
+                return 0;
+        }
+        log_debug("verified: the router's table matches the file");
+        res->outcome = PASS_OK;
+        return 0;
+}
+
+static int apply(Router *r, const Config *c, bool force, PassResult *res) {
+        Steps steps = {};
+        int k;
+
+        k = plan_check_guards(res->plan, force);
+        if (k < 0) {
+                fail_guard(res, c, res->plan, k);
+                return 0;
+        }
+
+        k = plan_steps(res->plan, &steps);
+        if (k < 0) {
+                fail(res, PASS_FAILED, PASS_STAGE_PLAN, k, "could not order the changes: %s", strerror(-k));
+                return k == -ENOMEM ? k : 0;
+        }
+        res->n_steps = steps.n;
+
+        for (size_t i = 0; i < steps.n; i++) {
+                k = do_step(r, &steps.items[i], "");
+                if (k < 0) {
+                        fail_change(res, r, c, &steps.items[i], k);
+                        k = roll_back(r, &steps, res);
+                        steps_done(&steps);
+                        return k;
+                }
+                res->n_applied++;
+        }
+        steps_done(&steps);
+
+        return verify(r, c, force, res);
+}
+
+int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *ret) {
+        int k, q = 0;
+
+        *ret = (PassResult){};
+        if (mode != PASS_APPLY)
+                force = false;
+
+        k = router_login(r);
+        if (k < 0) {
+                fail_contact(ret, r, c, PASS_STAGE_LOGIN, k);
+                goto finish;
+        }
+        log_debug("logged in to %s (%s)", c->url, router_family(r) ? router_family(r) : "?");
+
+        k = router_read(r, &ret->initial);
+        if (k < 0) {
+                table_done(&ret->initial);
+                fail_contact(ret, r, c, PASS_STAGE_READ, k);
+                goto finish;
+        }
+        log_debug("read %zu forward%s from the router", ret->initial.n, ret->initial.n == 1 ? "" : "s");
+        if (mode == PASS_SHOW) {
+                ret->outcome = PASS_OK;
+                goto finish;
+        }
+
+        k = make_plan(c, &ret->initial, router_splits_tcp_udp(r), force, &ret->plan);
+        if (k < 0) {
+                fail(ret, PASS_FAILED, PASS_STAGE_PLAN, k, "could not compute the plan: %s", strerror(-k));
+                if (k == -ENOMEM)
+                        q = k;
+                goto finish;
+        }
+        if (plan_in_sync(ret->plan)) {
+                ret->outcome = PASS_OK;
+                goto finish;
+        }
+        if (mode == PASS_PLAN) {
+                ret->outcome = PASS_PENDING;
+                goto finish;
+        }
+
+        q = apply(r, c, force, ret);
+
+finish:
+        k = router_logout(r);
+        if (k < 0)
+                log_debug("logout from %s failed, ignoring: %s", c->url, router_words(r, k));
+        if (ret->outcome == PASS_FAILED && !ret->message)
+                q = -ENOMEM;
+        return q;
+}
+
+static void print_sanitized(FILE *f, const char *s, int width) {
+        int n = 0;
+
+        for (; s && *s; s++, n++)
+                fputc((unsigned char) *s < 0x20 || *s == 0x7f ? '?' : *s, f);
+        for (; n < width; n++)
+                fputc(' ', f);
+}
+
+void pass_print_table(const Table *t, const Config *c, FILE *f) {
+        size_t managed = 0;
+
+        fprintf(f, "   %-16s %-8s %-15s %-12s %s\n", "GROUP", "PROTO", "WAN", "PORTS", "LAN");
+        for (size_t i = 0; i < t->n; i++) {
+                const Forward *x = &t->items[i];
+                bool m = pass_group_is_managed(c, x->group);
+                char p[4], wan[16], ports[12], lan[16], lp[12];
+
+                managed += m;
+                fprintf(f, "%c  ", m ? '*' : ' ');
+                print_sanitized(f, x->group ? x->group : "-", 16);
+                fprintf(f, " %-8s %-15s %-12s %s", proto_to_string(x->proto, p),
+                        x->wan == WAN_ROUTER ? "router" : ipv4_to_string(x->wan, wan),
+                        port_range_is_set(x->ports) ? port_range_to_string(x->ports, ports) : "-",
+                        ipv4_to_string(x->lan_ip, lan));
+                if (port_range_is_set(x->lan_ports))
+                        fprintf(f, ":%s", port_range_to_string(x->lan_ports, lp));
+                fputc('\n', f);
+        }
+        fprintf(f, "%zu forward%s, %zu managed (*)\n", t->n, t->n == 1 ? "" : "s", managed);
+}
+
+void pass_print_table_json(const Table *t, const Config *c, FILE *f) {
+        fputs("{\"version\":1,\"forwards\":[", f);
+        for (size_t i = 0; i < t->n; i++) {
+                fputs(i ? ",{" : "{", f);
+                forward_print_json_members(&t->items[i], f);
+                fprintf(f, ",\"managed\":%s}", pass_group_is_managed(c, t->items[i].group) ? "true" : "false");
+        }
+        fputs("]}\n", f);
+}
