@@ -468,6 +468,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         def do_DELETE(self):
                 self.dispatch("DELETE")
 
+        def handle_expect_100(self):
+                # A bare-body (HTTP/0.9 mode) router sends no interim response.
+                with self.state.lock:
+                        if self.state.config.get("http09"):
+                                return True
+                return super().handle_expect_100()
+
         def read_body(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 return self.rfile.read(n) if n > 0 else b""
