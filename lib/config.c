@@ -141,6 +141,9 @@ typedef struct Parser {
         /* filled while walking the tree */
         unsigned *group_lines, *group_columns;
         bool too_many_forwards;
+        /* When > 0, the next error's source line is cut this many characters
+         * after its column, so that a secret on that line is not echoed. */
+        unsigned mask_after;
 } Parser;
 
 /* libyaml counts these as line breaks too; so must we, or lines drift. */
@@ -201,9 +204,11 @@ _printf_(4, 5) static void parser_error(Parser *p, unsigned line, unsigned colum
                                         ...) {
         _cleanup_(freep) char *src = NULL;
         char *m = NULL;
+        unsigned mask_after = p->mask_after;
         va_list ap;
         int r;
 
+        p->mask_after = 0;
         p->n_errors++;
         if (p->n_errors > CONFIG_ERRORS_MAX)
                 return;
@@ -215,18 +220,16 @@ _printf_(4, 5) static void parser_error(Parser *p, unsigned line, unsigned colum
                 p->oom = -ENOMEM;
                 return;
         }
-        if (p->n_errors == CONFIG_ERRORS_MAX) {
-                char *t = NULL;
-
-                if (asprintf(&t, "%s (too many errors, stopping here)", m) < 0) {
-                        free(m);
-                        p->oom = -ENOMEM;
-                        return;
-                }
-                free(m);
-                m = t;
-        }
         src = parser_source_line(p, line);
+        if (src && mask_after > 0) {
+                char *q = src;
+
+                for (unsigned c = 1; *q && c < column + mask_after; q++)
+                        if (((unsigned char) q[1] & 0xc0) != 0x80)
+                                c++;
+                if (*q)
+                        strcpy(q, " ...");
+        }
         if (errors_push(p->errors, p->name, line, column, src, m) < 0)
                 p->oom = -ENOMEM;
 }
@@ -346,8 +349,13 @@ static void report_yaml_error(Parser *p, const yaml_parser_t *y) {
 
         if (y->context) {
                 mark_position(&y->context_mark, &cline, &ccolumn);
-                parser_error(p, line, column, "%s %s (at line %u, column %u)%s", problem,
-                             y->context, cline, ccolumn, hint);
+                /* At the end of the input, where the construct began says more. */
+                if (y->problem_mark.index >= p->size && cline > 0)
+                        parser_error(p, cline, ccolumn, "%s %s (started here)%s", problem,
+                                     y->context, hint);
+                else
+                        parser_error(p, line, column, "%s %s (at line %u, column %u)%s", problem,
+                                     y->context, cline, ccolumn, hint);
         } else
                 parser_error(p, line, column, "%s%s", problem, hint);
 }
@@ -586,6 +594,9 @@ static void parse_mapping(Parser *p, const Node *m, const char *what, const KeyE
                         node_error(p, k, "merge key '<<' is not allowed: write the keys out in full");
                         continue;
                 }
+                /* Whatever sits on a line whose key looks like a password stays unshown. */
+                if (strcasestr(k->value, "pass") && !strstr(k->value, "_"))
+                        p->mask_after = strlen(k->value) + 1;
                 for (j = 0; j < n_table; j++)
                         if (strlen(k->value) == k->length && streq(table[j].key, k->value)) {
                                 e = &table[j];
@@ -602,6 +613,7 @@ static void parse_mapping(Parser *p, const Node *m, const char *what, const KeyE
                         continue;
                 }
                 keys[j] = k;
+                p->mask_after = 0;
                 if (v->type == NODE_BAD)
                         continue;
                 if (e->type != NODE_BAD && v->type != e->type) {
@@ -689,6 +701,7 @@ static void h_credential(Parser *p, const Node *v, void *data) {
 }
 
 static void h_password(Parser *p, const Node *v, void *data) {
+        p->mask_after = strlen("password") + 1;
         node_error(p, v, "a password does not belong in this file (it is kept in git): write it to a file readable only by root and set password_file, or use password_credential");
 }
 
@@ -713,7 +726,9 @@ static void h_url(Parser *p, const Node *v, void *data) {
                 return;
         }
         if (memchr(host, '@', end - host)) {
-                node_error(p, v, "url '%s' holds user information: leave it out, set username and password_file instead", s);
+                /* Do not quote it, nor show the line: it may hold a password. */
+                p->mask_after = 1;
+                node_error(p, v, "url holds user information (user:password@): leave it out, set username and password_file instead");
                 return;
         }
         if (strpbrk(s, " \t")) {
@@ -1407,10 +1422,26 @@ static Config *config_new(const char *name) {
         return c;
 }
 
+/* Errors in file order (they are found in walk order); stable for equal positions. */
+static void sort_errors(ConfigErrors *e, size_t from) {
+        for (size_t i = from + 1; i < e->n; i++) {
+                ConfigError x = e->items[i];
+                size_t j = i;
+
+                while (j > from && (e->items[j - 1].line > x.line ||
+                                    (e->items[j - 1].line == x.line && e->items[j - 1].column > x.column))) {
+                        e->items[j] = e->items[j - 1];
+                        j--;
+                }
+                e->items[j] = x;
+        }
+}
+
 int config_load_buffer(const char *name, const char *data, size_t size, Config **ret,
                        ConfigErrors *errors) {
         _cleanup_(config_freep) Config *c = NULL;
         Parser p = { .name = name, .data = data, .size = size, .errors = errors };
+        size_t first_error = errors->n;
         Node *root = NULL;
         int r;
 
@@ -1434,6 +1465,15 @@ int config_load_buffer(const char *name, const char *data, size_t size, Config *
         free(p.group_columns);
         if (p.oom)
                 return p.oom;
+        sort_errors(errors, first_error);
+        if (p.n_errors > CONFIG_ERRORS_MAX) {
+                char *m = NULL;
+
+                if (asprintf(&m, "%zu more errors not shown: fix the ones above first",
+                             p.n_errors - CONFIG_ERRORS_MAX) < 0 ||
+                    errors_push(errors, name, 0, 0, NULL, m) < 0)
+                        return -ENOMEM;
+        }
         r = p.n_errors > 0 ? -EINVAL : 0;
         if (r < 0)
                 return r;
