@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+
+#include "memory-driver.h"
+
+static MemoryRouter *mem(Router *r) {
+        return r->data;
+}
+
+static int memory_init(Router *r) {
+        r->data = NULL; /* memory_router_new() sets it */
+        return 0;
+}
+
+static void memory_done(Router *r) {
+        r->data = NULL; /* owned by the test */
+}
+
+static int memory_login(Router *r) {
+        MemoryRouter *m = mem(r);
+
+        m->n_login++;
+        if (m->login_error < 0)
+                return router_set_error(r, m->login_error, "memory router: login refused (injected)");
+        m->logged_in = true;
+        return 0;
+}
+
+static int need_login(Router *r) {
+        if (!mem(r)->logged_in)
+                return router_set_error(r, -EBADMSG, "memory router: not logged in (login page returned)");
+        return 0;
+}
+
+static int memory_read(Router *r, Table *ret) {
+        MemoryRouter *m = mem(r);
+        Table t = {};
+        int k;
+
+        m->n_read++;
+        k = need_login(r);
+        if (k < 0)
+                return k;
+        if (m->fail_read_at == m->n_read)
+                return router_set_error(r, m->read_error < 0 ? m->read_error : -ETIMEDOUT,
+                                        "memory router: read failed (injected)");
+        for (size_t i = 0; i < m->table.n; i++) {
+                k = table_add(&t, &m->table.items[i]);
+                if (k < 0) {
+                        table_done(&t);
+                        return k;
+                }
+                t.items[t.n - 1].router_id = (int) i;
+                t.items[t.n - 1].line = t.items[t.n - 1].column = 0;
+        }
+        *ret = t;
+        return 0;
+}
+
+/* Counts the change and fails it when asked to. */
+static int change_fault(Router *r) {
+        MemoryRouter *m = mem(r);
+
+        m->n_changes++;
+        if (m->n_changes <= 64 && (m->fail_change_mask & (UINT64_C(1) << (m->n_changes - 1))))
+                return router_set_error(r, m->change_error < 0 ? m->change_error : -EREMOTEIO,
+                                        "memory router: change %u refused (injected)", m->n_changes);
+        return 0;
+}
+
+static int memory_add(Router *r, const Forward *f) {
+        MemoryRouter *m = mem(r);
+        Forward copy;
+        int k;
+
+        m->n_add++;
+        k = need_login(r);
+        if (k < 0)
+                return k;
+        k = change_fault(r);
+        if (k < 0)
+                return k;
+        if (r->driver->splits_tcp_udp && f->proto == PROTO_TCP_UDP)
+                return router_set_error(r, -EPROTONOSUPPORT, "memory router: tcp/udp is two entries here");
+        for (size_t i = 0; i < m->table.n; i++)
+                if (forward_keys_overlap(&m->table.items[i], f))
+                        return router_set_error(r, -EREMOTEIO, "memory router: that port is already forwarded");
+        if (m->capacity > 0 && m->table.n >= m->capacity)
+                return router_set_error(r, -ENOSPC, "memory router: table full");
+        if (m->lose_add_at == m->n_add)
+                return 0; /* acknowledged, not stored */
+
+        k = forward_copy(&copy, f);
+        if (k < 0)
+                return k;
+        copy.router_id = -1;
+        copy.line = copy.column = 0;
+        return table_add_take(&m->table, &copy);
+}
+
+static int memory_delete(Router *r, const Forward *f) {
+        MemoryRouter *m = mem(r);
+        int k;
+
+        m->n_delete++;
+        k = need_login(r);
+        if (k < 0)
+                return k;
+        k = change_fault(r);
+        if (k < 0)
+                return k;
+        /* by value, never by a remembered row id */
+        for (size_t i = 0; i < m->table.n; i++)
+                if (forward_equal(&m->table.items[i], f)) {
+                        forward_done(&m->table.items[i]);
+                        m->table.items[i] = m->table.items[--m->table.n];
+                        return 0;
+                }
+        return router_set_error(r, -ENOENT, "memory router: no such entry");
+}
+
+static int memory_logout(Router *r) {
+        MemoryRouter *m = mem(r);
+
+        m->n_logout++;
+        m->logged_in = false;
+        return 0;
+}
+
+const RouterDriver memory_driver = {
+        .name = "memory",
+        .init = memory_init,
+        .done = memory_done,
+        .login = memory_login,
+        .read = memory_read,
+        .add = memory_add,
+        .delete = memory_delete,
+        .logout = memory_logout,
+        .splits_tcp_udp = false,
+};
+
+const RouterDriver memory_driver_split = {
+        .name = "memory-split",
+        .init = memory_init,
+        .done = memory_done,
+        .login = memory_login,
+        .read = memory_read,
+        .add = memory_add,
+        .delete = memory_delete,
+        .logout = memory_logout,
+        .splits_tcp_udp = true,
+};
+
+void memory_router_init(MemoryRouter *m) {
+        *m = (MemoryRouter){};
+}
+
+void memory_router_done(MemoryRouter *m) {
+        table_done(&m->table);
+}
+
+int memory_router_new(MemoryRouter *m, const RouterDriver *d, const Config *c, Router **ret) {
+        Router *r = NULL;
+        int k;
+
+        k = router_new_with_driver(d, c, "secret-not-logged", &r);
+        if (k < 0)
+                return k;
+        r->data = m;
+        *ret = r;
+        return 0;
+}
