@@ -12,8 +12,12 @@
 #include "config-build.h"
 #include "config.h"
 #include "json.h"
+#include "lock.h"
 #include "log.h"
 #include "macro.h"
+#include "pass.h"
+#include "plan.h"
+#include "router.h"
 
 #define DEFAULT_CONFIG PORTKEEP_SYSCONFDIR "/portkeep/portkeep.yaml"
 
@@ -101,6 +105,209 @@ static int verb_version(const Options *o, int argc, char **argv) {
         return 0;
 }
 
+/* What plan, apply and show share: the config, the lock, the router. Freed
+ * in the reverse order: the router (logged out by then), the lock, the config. */
+typedef struct Session {
+        Config *config;
+        Lock *lock;
+        Router *router;
+} Session;
+
+static void session_done(Session *s) {
+        router_free(s->router);
+        lock_release(s->lock);
+        config_free(s->config);
+        *s = (Session){};
+}
+
+static int session_load_config(const Options *o, Session *s) {
+        _cleanup_(config_errors_done) ConfigErrors errors = {};
+
+        if (config_load(config_path(o), &s->config, &errors) < 0) {
+                log_config_errors(&errors);
+                return EX_CONFIG;
+        }
+        return 0;
+}
+
+static int session_take_lock(Session *s) {
+        _cleanup_(freep) char *name = NULL, *path = NULL;
+        pid_t holder = 0;
+        int r;
+
+        r = lock_acquire(s->config->url, lock_timeout_usec(), &s->lock, &holder, &path);
+        if (r == -EAGAIN) {
+                if (lock_name_from_url(s->config->url, &name) < 0)
+                        name = NULL;
+                if (holder > 0)
+                        log_error("another portkeep (pid %ld) holds the lock for %s; try again later",
+                                  (long) holder, name ? name : s->config->url);
+                else
+                        log_error("another portkeep holds the lock for %s (%s); try again later",
+                                  name ? name : s->config->url, path ? path : "?");
+                return 1;
+        }
+        if (r < 0) {
+                log_error_errno(r, "cannot take the lock %s: %m; check that $RUNTIME_DIRECTORY (or /run/portkeep) is writable",
+                                path ? path : "for the router");
+                return 1;
+        }
+        return 0;
+}
+
+/* Loads the config, reads the password, takes the lock, makes the router. */
+static int session_open(const Options *o, Session *s) {
+        char errbuf[512], src[4096];
+        bool world_readable = false;
+        char *pw = NULL;
+        int r;
+
+        r = session_load_config(o, s);
+        if (r != 0)
+                return r;
+
+        r = config_read_password(s->config, &pw, &world_readable, errbuf, sizeof errbuf);
+        if (r < 0) {
+                log_error("%s; put the router's admin password in that file (chmod 600), or fix router.password_file in %s",
+                          errbuf, s->config->path);
+                return EX_CONFIG;
+        }
+        if (world_readable) {
+                pass_password_source(s->config, src, sizeof src);
+                log_warning("the password file %s is readable by other users; run: chmod 600 %s", src, src);
+        }
+
+        r = session_take_lock(s);
+        if (r == 0) {
+                r = router_new(s->config, pw, &s->router);
+                if (r < 0) {
+                        log_error_errno(r, "cannot set up the router driver for %s: %m", s->config->url);
+                        r = 1;
+                }
+        }
+        explicit_bzero(pw, strlen(pw));
+        free(pw);
+        return r;
+}
+
+static int run_pass(const Options *o, PassMode mode, bool force, Session *s, PassResult *res) {
+        int r;
+
+        r = session_open(o, s);
+        if (r != 0)
+                return r;
+        r = pass_run(s->router, s->config, mode, force, res);
+        if (r < 0) {
+                log_error_errno(r, "the pass failed: %m");
+                return 1;
+        }
+        return 0;
+}
+
+static int verb_plan_internal(const Options *o) {
+        _cleanup_(session_done) Session s = {};
+        _cleanup_(pass_result_done) PassResult res = {};
+        int r;
+
+        r = run_pass(o, PASS_PLAN, false, &s, &res);
+        if (r != 0)
+                return r;
+        if (res.outcome == PASS_FAILED) {
+                log_error("%s", res.message);
+                return 1;
+        }
+        if (o->json)
+                plan_print_json(res.plan, stdout);
+        else
+                plan_print(res.plan, stdout);
+        return pass_exit_code(&res);
+}
+
+static int verb_plan(const Options *o, int argc, char **argv) {
+        if (argc > 1)
+                return usage_error("plan takes no arguments, got '%s'", argv[1]);
+        return verb_plan_internal(o);
+}
+
+static void print_final(const Options *o, const PassResult *res, const Config *c) {
+        if (res->stage == PASS_STAGE_CHANGE && res->rolled_back) {
+                log_error("rolled back: the router's table is as it was before this pass");
+                return;
+        }
+        if (!res->have_final) {
+                log_error("the router's table could not be read afterwards; run 'portkeep show' once it answers");
+                return;
+        }
+        log_error("%sthe router's table as read now is on standard output",
+                  res->stage == PASS_STAGE_CHANGE ? "not rolled back; " : "");
+        if (o->json)
+                pass_print_table_json(&res->final, c, stdout);
+        else {
+                printf("The router's table as read now:\n");
+                pass_print_table(&res->final, c, stdout);
+        }
+}
+
+static int verb_apply(const Options *o, int argc, char **argv) {
+        _cleanup_(session_done) Session s = {};
+        _cleanup_(pass_result_done) PassResult res = {};
+        int r;
+
+        if (argc > 1)
+                return usage_error("apply takes no arguments, got '%s'", argv[1]);
+        if (o->dry_run)
+                return verb_plan_internal(o);
+
+        r = run_pass(o, PASS_APPLY, o->force, &s, &res);
+        if (r != 0)
+                return r;
+
+        switch (res.outcome) {
+        case PASS_OK:
+                if (o->json)
+                        plan_print_json(res.plan, stdout);
+                else if (res.n_applied == 0)
+                        plan_print(res.plan, stdout);
+                else
+                        printf("applied %zu change%s; verified: the router's table matches %s\n",
+                               res.n_applied, res.n_applied == 1 ? "" : "s", s.config->path);
+                return 0;
+        case PASS_REFUSED:
+                if (o->json)
+                        plan_print_json(res.plan, stdout);
+                else
+                        plan_print(res.plan, stdout);
+                log_error("%s", res.message);
+                return 3;
+        default:
+                log_error("%s", res.message);
+                if (res.stage == PASS_STAGE_CHANGE || res.stage == PASS_STAGE_VERIFY)
+                        print_final(o, &res, s.config);
+                return 1;
+        }
+}
+
+static int verb_show(const Options *o, int argc, char **argv) {
+        _cleanup_(session_done) Session s = {};
+        _cleanup_(pass_result_done) PassResult res = {};
+        int r;
+
+        if (argc > 1)
+                return usage_error("show takes no arguments, got '%s'", argv[1]);
+        r = run_pass(o, PASS_SHOW, false, &s, &res);
+        if (r != 0)
+                return r;
+        if (res.outcome != PASS_OK) {
+                log_error("%s", res.message);
+                return 1;
+        }
+        if (o->json)
+                pass_print_table_json(&res.initial, s.config, stdout);
+        else
+                pass_print_table(&res.initial, s.config, stdout);
+        return 0;
+}
+
 static int verb_not_yet(const Options *o, int argc, char **argv) {
         log_error("'%s' is not available yet in this version of portkeep.", argv[0]);
         return 1;
@@ -108,9 +315,9 @@ static int verb_not_yet(const Options *o, int argc, char **argv) {
 
 static const Verb verbs[] = {
         { "check",   verb_check,   "[FILE]",                "validate the file offline (reads no password, contacts no router)" },
-        { "plan",    verb_not_yet, "",                      "read the router, print the diff" },
-        { "apply",   verb_not_yet, "[--force] [--dry-run]", "plan, apply, verify" },
-        { "show",    verb_not_yet, "",                      "print the router's table, managed entries marked" },
+        { "plan",    verb_plan,    "",                      "read the router, print the diff" },
+        { "apply",   verb_apply,   "[--force] [--dry-run]", "plan, apply, verify" },
+        { "show",    verb_show,    "",                      "print the router's table, managed entries marked" },
         { "export",  verb_not_yet, "",                      "print the router's table as a portkeep YAML file" },
         { "run",     verb_not_yet, "",                      "daemon: reconcile every sync.interval" },
         { "status",  verb_not_yet, "",                      "the running daemon's last pass" },
