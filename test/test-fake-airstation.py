@@ -7,6 +7,7 @@ client of the real router would: the login form, the table page, the add
 and delete forms, then every switch of the control API.
 """
 
+import base64
 import json
 import os
 import re
@@ -252,6 +253,14 @@ def test_read_add_delete(fake):
         rows = table(fake)
         check(rows[-1]["wport"] == "60000-60010" and rows[-1]["wan"] == "203.0.113.5", "range shown as lo-hi")
 
+        add(fake, "misc", proto="icmp", lanip="192.168.11.4")
+        add(fake, "misc", proto="all", lanip="192.168.11.5")
+        rows = table(fake)
+        check([(r["proto"], r["wport"], r["lport"]) for r in rows[-2:]] == [("ICMP", "", ""), ("全て", "", "")],
+              "icmp and all shown as ICMP and 全て without ports")
+        _, page = add(fake, "misc", proto="icmp", lanip="192.168.11.6")
+        check(red(page) == "既に登録されているエントリと重複しています。", "second icmp forward refused")
+
         # Stale session number on a change: the number was consumed already.
         _, page = fake.get("/nat_reg.html")
         num = session_num(page)
@@ -411,6 +420,34 @@ def test_faults(fake):
         check(fake.ctl("GET", "table") == [] and table(fake) == [], "wipe: table empty")
         check(fake.ctl("GET", "stats")["password_is_default"], "wipe: stats say default password")
 
+        fake.ctl("POST", "reset")
+        login(fake)
+        fake.ctl("POST", "fail", {"fault": "truncate", "mode": "close", "count": 1})
+        try:
+                fake.request("/nat_reg.html")
+                cut = False
+        except Exception:
+                cut = True
+        check(cut, "truncate mode close: the client sees a short read")
+
+        fake.ctl("POST", "config", {"basic_auth": True})
+        status, _ = fake.get("/index_adv.html")
+        check(status == 401, "basic_auth: 401 without credentials")
+        req = urllib.request.Request(fake.base + "/index_adv.html")
+        req.add_header("Authorization", "Basic " + base64.b64encode(
+                ("admin:" + fake.password).encode()).decode())
+        with fake.opener.open(req, timeout=5) as r:
+                check(title(r.read().decode()) == "BUFFALO AirStation", "basic_auth: served with credentials")
+        fake.ctl("POST", "config", {"basic_auth": False})
+
+        fake.ctl("POST", "logout")
+        fake.ctl("POST", "config", {"check_login_session_num": False})
+        fake.get("/login.html")
+        _, page = fake.post("/login.html", {"nosave_Username": "admin", "nosave_Password": fake.password,
+                                            "MobileDevice": "0", "nosave_session_num": ""})
+        check(title(page) == "BUFFALO AirStation", "check_login_session_num off: empty number accepted")
+
+        check(fake.ctl("POST", "config", {"charset": "latin1"}).get("http_error") == 400, "bad config value refused")
         check(fake.ctl("POST", "fail", {"fault": "nonsense"}).get("http_error") == 400, "unknown fault refused")
         fake.ctl("POST", "reset")
         check(len(fake.ctl("GET", "table")) == 3 and fake.ctl("GET", "fail")["faults"] == [],

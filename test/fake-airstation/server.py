@@ -416,6 +416,23 @@ class State:
 # ---------------------------------------------------------------------------
 
 
+def check_config(key, value):
+        """Raise ValueError if value does not suit the setting."""
+        if key == "charset":
+                if not isinstance(value, str) or value.lower().replace("-", "_") not in (
+                                "utf_8", "utf8", "shift_jis", "sjis", "cp932", "windows_31j"):
+                        raise ValueError("charset must be utf-8 or shift_jis")
+        elif key in ("http09", "renumber", "basic_auth", "check_login_session_num"):
+                if not isinstance(value, bool):
+                        raise ValueError("%s must be true or false" % key)
+        elif key in ("session_timeout", "max_entries", "group_max_len"):
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                        raise ValueError("%s must be a number >= 0" % key)
+        elif key == "username":
+                if not isinstance(value, str):
+                        raise ValueError("username must be a string")
+
+
 def parse_form(raw, charset):
         """application/x-www-form-urlencoded -> dict of str, percent-decoded
         bytes decoded with charset. Raises UnicodeDecodeError on bad bytes."""
@@ -618,11 +635,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         if what == "config" and method == "POST":
                                 if not isinstance(data, dict):
                                         raise ValueError("config must be an object")
+                                for k, v in data.items():
+                                        if k not in st.config:
+                                                raise ValueError("unknown config key %r" % k)
+                                        check_config(k, v)
                                 with st.lock:
-                                        for k, v in data.items():
-                                                if k not in st.config:
-                                                        raise ValueError("unknown config key %r" % k)
-                                                st.config[k] = v
+                                        st.config.update(data)
                                         st.renumber()
                                         return self.control_reply(dict(st.config))
                 except (ValueError, EntryError) as e:
