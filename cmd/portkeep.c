@@ -173,8 +173,9 @@ static int session_open(const Options *o, Session *s) {
                 return EX_CONFIG;
         }
         if (world_readable) {
-                pass_password_source(s->config, src, sizeof src);
-                log_warning("the password file %s is readable by other users; run: chmod 600 %s", src, src);
+                const char *file = pass_password_source(s->config, src, sizeof src);
+
+                log_warning("the password file %s is readable by other users; run: chmod 600 %s", file, file);
         }
 
         r = session_take_lock(s);
