@@ -449,6 +449,7 @@ def test_faults(fake):
 
         check(fake.ctl("POST", "config", {"charset": "latin1"}).get("http_error") == 400, "bad config value refused")
         check(fake.ctl("POST", "fail", {"fault": "nonsense"}).get("http_error") == 400, "unknown fault refused")
+        check(fake.ctl("POST", "fail", {"fault": "http500", "count": 0}).get("http_error") == 400, "count 0 refused")
         fake.ctl("POST", "reset")
         check(len(fake.ctl("GET", "table")) == 3 and fake.ctl("GET", "fail")["faults"] == [],
               "reset restores the initial table and clears faults")

@@ -168,8 +168,15 @@ class Fault:
                 self.path = d.get("path")
                 action = d.get("action")
                 self.actions = [action] if isinstance(action, str) else action
-                self.count = d.get("count")
-                self.skip = int(d.get("skip", 0))
+                try:
+                        self.count = None if d.get("count") is None else int(d["count"])
+                        self.skip = int(d.get("skip") or 0)
+                except (TypeError, ValueError):
+                        raise ValueError("count and skip must be numbers")
+                if (self.count is not None and self.count < 1) or self.skip < 0:
+                        raise ValueError("count must be >= 1 and skip >= 0")
+                if self.actions is not None and not isinstance(self.actions, list):
+                        raise ValueError("action must be a string or a list")
                 self.params = d
                 self.hits = 0
 
