@@ -227,8 +227,17 @@ _printf_(4, 5) static void parser_error(Parser *p, unsigned line, unsigned colum
                 for (unsigned c = 1; *q && c < column + mask_after; q++)
                         if (((unsigned char) q[1] & 0xc0) != 0x80)
                                 c++;
-                if (*q)
-                        strcpy(q, " ...");
+                if (*q) {
+                        char *t = NULL;
+
+                        if (asprintf(&t, "%.*s ...", (int) (q - src), src) < 0) {
+                                free(m);
+                                p->oom = -ENOMEM;
+                                return;
+                        }
+                        free(src);
+                        src = t;
+                }
         }
         if (errors_push(p->errors, p->name, line, column, src, m) < 0)
                 p->oom = -ENOMEM;
@@ -569,7 +578,9 @@ static const char *allowed_keys(const KeyEntry *table, size_t n, char *buf, size
 }
 
 /* Checks each key of mapping m against table and calls the handlers with
- * base + offset. found[i] is set to the value of table[i]'s key, if present. */
+ * base + offset. found[i] is set to the value of table[i]'s key when the key
+ * is present, even if its value was refused (so that callers do not also
+ * report it missing). */
 static void parse_mapping(Parser *p, const Node *m, const char *what, const KeyEntry *table,
                           size_t n_table, void *base, const Node **found) {
         const Node *keys[16] = {};
@@ -613,6 +624,7 @@ static void parse_mapping(Parser *p, const Node *m, const char *what, const KeyE
                         continue;
                 }
                 keys[j] = k;
+                found[j] = v;
                 p->mask_after = 0;
                 if (v->type == NODE_BAD)
                         continue;
@@ -621,7 +633,6 @@ static void parse_mapping(Parser *p, const Node *m, const char *what, const KeyE
                                    node_type_name(v->type));
                         continue;
                 }
-                found[j] = v;
                 /* Hidden keys are refused outright: point at the key, not its value. */
                 e->handler(p, e->hidden ? k : v, (char *) base + e->offset);
         }
@@ -1111,6 +1122,8 @@ static void parse_forward(Parser *p, const Node *m, const char *group, const Pla
         bool ok = true;
 
         parse_mapping(p, m, "forward", forward_table, ELEMENTSOF(forward_table), &spec, found);
+        if (found[0] && !spec.proto)
+                return; /* reported */
         if (!spec.proto) {
                 node_error(p, m, "forward has no proto: add proto: tcp, udp, tcp/udp, gre, esp, icmp, all or a number 0-255");
                 return;
@@ -1196,7 +1209,9 @@ static void parse_group(Parser *p, const Node *m, const Placement *defaults) {
         Config *c = p->config;
 
         parse_mapping(p, m, "group", group_table, ELEMENTSOF(group_table), &g, found);
-        if (!g.name)
+        if (found[0] && !g.name)
+                ; /* reported */
+        else if (!g.name)
                 node_error(p, m, "group has no name: add name: (it marks the router's entries as managed)");
         else if ((name = scalar_text(p, g.name, "group name"))) {
                 if (strlen(name) > GROUP_NAME_MAX) {
@@ -1234,7 +1249,7 @@ static void parse_group(Parser *p, const Node *m, const Placement *defaults) {
                 p->group_columns[c->n_groups] = g.name->column;
                 c->n_groups++;
         }
-        if (!g.preset && !g.forwards) {
+        if (!found[1] && !found[2]) {
                 node_error(p, m, "group %s%s%shas neither preset nor forwards: add one of them",
                            name ? "'" : "", name ? name : "", name ? "' " : "");
                 return;
@@ -1327,9 +1342,8 @@ static void check_version(Parser *p, const Node *root, const Node *v) {
                 node_error(p, root, "missing 'version: 1' at the top of the file");
                 return;
         }
-        if (v->type != NODE_SCALAR || !streq(v->value, "1"))
-                node_error(p, v, "unsupported version '%s': this portkeep reads version 1",
-                           v->type == NODE_SCALAR ? v->value : "?");
+        if (v->type == NODE_SCALAR && !streq(v->value, "1"))
+                node_error(p, v, "unsupported version '%s': this portkeep reads version 1", v->value);
 }
 
 static void parse_root(Parser *p, const Node *root) {
@@ -1346,11 +1360,11 @@ static void parse_root(Parser *p, const Node *root) {
                 return;
         }
         parse_mapping(p, root, "the file", top_table, ELEMENTSOF(top_table), &top, found_top);
-        check_version(p, root, top.version);
+        check_version(p, root, found_top[0]);
 
         if (top.router)
                 parse_mapping(p, top.router, "router", router_table, _ROUTER_MAX, p->config, found_router);
-        else
+        else if (!found_top[1])
                 node_error(p, root, "missing 'router:' section: add router: with url and password_file");
         if (top.defaults)
                 parse_mapping(p, top.defaults, "defaults", defaults_table, ELEMENTSOF(defaults_table),
@@ -1358,9 +1372,9 @@ static void parse_root(Parser *p, const Node *root) {
         if (top.sync)
                 parse_mapping(p, top.sync, "sync", sync_table, ELEMENTSOF(sync_table), p->config, found);
 
-        if (!top.groups)
+        if (!found_top[4])
                 node_error(p, root, "missing 'groups:' list: add the groups of forwards to keep on the router");
-        else
+        else if (top.groups)
                 for (size_t i = 0; i < top.groups->n && !p->oom; i++) {
                         const Node *g = top.groups->children[i];
 
