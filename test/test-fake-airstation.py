@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -377,6 +378,17 @@ def test_faults(fake):
         t2 = time.monotonic()
         check(t1 - t0 >= 0.3 and t2 - t1 < 0.3, "latency 300 ms once")
 
+        # Threaded: a slow request does not hold up another one.
+        fake.ctl("POST", "fail", {"fault": "latency", "ms": 600, "path": "/index_adv.html", "count": 1})
+        slow = threading.Thread(target=fake.get, args=("/index_adv.html",))
+        t0 = time.monotonic()
+        slow.start()
+        time.sleep(0.05)
+        fake.get("/login.html")
+        t1 = time.monotonic()
+        slow.join()
+        check(t1 - t0 < 0.5 and time.monotonic() - t0 >= 0.6, "threaded: a slow request does not block others")
+
         fake.ctl("POST", "fail", {"fault": "drop_session", "count": 1})
         _, page = fake.get("/nat_reg.html")
         check(title(page) == "Redirect Page", "drop_session: next request sees the Redirect Page")
@@ -422,6 +434,10 @@ def test_faults(fake):
 
         fake.ctl("POST", "reset")
         login(fake)
+        fake.get("/nat_reg.html")
+        st = fake.ctl("GET", "stats")
+        check(st["requests"] == {"GET /login.html": 1, "POST /login.html": 1, "GET /nat_reg.html": 1}
+              and st["total"] == 3, "stats count exactly the router requests, per method and path")
         fake.ctl("POST", "fail", {"fault": "truncate", "mode": "close", "count": 1})
         try:
                 fake.request("/nat_reg.html")
