@@ -65,7 +65,8 @@ typedef struct Ctx {
         const PlanOptions *o;
         const Table *actual;
         const Forward **sorted; /* actual, by key */
-        uint32_t max_span;      /* longest port range (last - first) in actual */
+        uint16_t *reach;        /* max-tree of ports.last over sorted, see hits_ports() */
+        size_t leaves;          /* leaves of that tree, a power of two */
         uint8_t *entry;         /* EntryState by index in actual */
         bool *managed;          /* by index in actual */
         Decl *decls;
@@ -227,26 +228,36 @@ static void segment(const Ctx *c, uint32_t wan, uint32_t proto, size_t *ret_from
         *ret_to = lower_bound(c, &(Key){ wan, proto + 1, 0, 0 });
 }
 
-/* Ranges of one port protocol that overlap d's ports: those starting at or
- * before d's last port, back to where even the longest range cannot reach
- * d's first port. */
+/* The sorted positions in [from, to) below tree node `node` (covering
+ * [lo, hi)) whose range reaches port `first`. A subtree whose highest last
+ * port is below it is skipped whole, so that the cost is O(log n) per hit
+ * even when wide ranges sit among narrow ones. */
+static int reach_query(Ctx *c, size_t node, size_t lo, size_t hi, size_t from, size_t to,
+                       uint16_t first) {
+        size_t mid;
+        int r;
+
+        if (hi <= from || to <= lo || c->reach[node] < first)
+                return 0;
+        if (hi - lo == 1)
+                return push_hit(c, lo);
+        mid = lo + (hi - lo) / 2;
+        r = reach_query(c, 2 * node, lo, mid, from, to, first);
+        if (r < 0)
+                return r;
+        return reach_query(c, 2 * node + 1, mid, hi, from, to, first);
+}
+
+/* Ranges of one port protocol that overlap d's ports: of those starting at
+ * or before d's last port, the ones whose last port reaches d's first. */
 static int hits_ports(Ctx *c, const Forward *d, uint32_t proto) {
         size_t from, to, hi;
 
         segment(c, d->wan, proto, &from, &to);
         hi = lower_bound(c, &(Key){ d->wan, proto, (uint32_t) d->ports.last + 1, 0 });
-        for (size_t i = hi; i > from; i--) {
-                const Forward *a = c->sorted[i - 1];
-
-                if ((uint32_t) a->ports.first + c->max_span < d->ports.first)
-                        break;
-                if (forward_keys_overlap(d, a)) {
-                        int r = push_hit(c, i - 1);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
+        if (hi <= from)
+                return 0;
+        return reach_query(c, 1, 0, c->leaves, from, hi, d->ports.first);
 }
 
 /* Fills c->hits with the sorted positions of every entry whose key overlaps
@@ -493,6 +504,7 @@ static int pending_cmp(const void *x, const void *y) {
 
 static void ctx_done(Ctx *c) {
         free(c->sorted);
+        free(c->reach);
         free(c->entry);
         free(c->managed);
         free(c->decls);
@@ -525,14 +537,22 @@ static int ctx_index_actual(Ctx *c) {
                 const Forward *a = &actual->items[i];
 
                 c->sorted[i] = a;
-                if (a->ports.last > a->ports.first &&
-                    (uint32_t) (a->ports.last - a->ports.first) > c->max_span)
-                        c->max_span = a->ports.last - a->ports.first;
                 c->managed[i] = a->group && c->o->n_managed_groups > 0 &&
                                 bsearch(&a->group, groups, c->o->n_managed_groups,
                                         sizeof(char *), string_cmp);
         }
         qsort(c->sorted, n, sizeof(Forward *), sorted_cmp);
+
+        for (c->leaves = 1; c->leaves < n; c->leaves *= 2)
+                ;
+        c->reach = calloc(2 * c->leaves, sizeof(uint16_t));
+        if (!c->reach)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                c->reach[c->leaves + i] = c->sorted[i]->ports.last;
+        for (size_t i = c->leaves - 1; i > 0; i--)
+                c->reach[i] = c->reach[2 * i] > c->reach[2 * i + 1] ? c->reach[2 * i] :
+                                                                      c->reach[2 * i + 1];
         return 0;
 }
 
@@ -628,15 +648,18 @@ int plan_check_guards(const Plan *p, bool force) {
         return 0;
 }
 
+/* Room for every step at once: a plan's steps are counted before they are
+ * made. */
+static int steps_alloc(Steps *s, size_t n) {
+        s->items = reallocarray(NULL, n + 1, sizeof(Step));
+        return s->items ? 0 : -ENOMEM;
+}
+
 static int steps_push(Steps *s, bool add, const Forward *f) {
-        Step *n = reallocarray(s->items, s->n + 1, sizeof(Step));
         int r;
 
-        if (!n)
-                return -ENOMEM;
-        s->items = n;
-        n[s->n] = (Step){ .add = add };
-        r = forward_copy(&n[s->n].f, f);
+        s->items[s->n] = (Step){ .add = add };
+        r = forward_copy(&s->items[s->n].f, f);
         if (r < 0)
                 return r;
         s->n++;
@@ -653,7 +676,14 @@ static int steps_push(Steps *s, bool add, const Forward *f) {
  * forward's way are plain deletes (1) or the old side of its own replace. */
 int plan_steps(const Plan *p, Steps *ret) {
         _cleanup_(steps_done) Steps s = {};
+        size_t n = 0;
         int r;
+
+        for (size_t i = 0; i < p->n_changes; i++)
+                n += p->changes[i].action == CHANGE_REPLACE ? 2 : 1;
+        r = steps_alloc(&s, n);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < p->n_changes; i++)
                 if (p->changes[i].action == CHANGE_DELETE) {
@@ -687,6 +717,9 @@ int plan_undo_steps(const Steps *steps, size_t n_done, Steps *ret) {
 
         if (n_done > steps->n)
                 return -EINVAL;
+        r = steps_alloc(&s, n_done);
+        if (r < 0)
+                return r;
         for (size_t i = n_done; i > 0; i--) {
                 r = steps_push(&s, !steps->items[i - 1].add, &steps->items[i - 1].f);
                 if (r < 0)

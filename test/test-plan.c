@@ -387,6 +387,21 @@ static const Case cases[] = {
                          "+ tcp 8005 -> 192.168.11.20:8005 (group web)\n",
         },
         {
+                .name = "a wide range among narrow ones is found for every port it covers",
+                .desired = { "web tcp 2000 192.168.11.20", "web tcp 50000 192.168.11.20" },
+                .actual = { "nas tcp 500 192.168.11.9", "web tcp 1000-60000 192.168.11.21",
+                            "nas tcp 61000 192.168.11.9" },
+                .managed = { "web" },
+                .max_deletes = 8,
+                .text = "+ web  tcp 2000 -> 192.168.11.20:2000\n"
+                        "+ web  tcp 50000 -> 192.168.11.20:50000\n"
+                        "- web  tcp 1000-60000 -> 192.168.11.21:1000-60000\n"
+                        "left alone (unmanaged):\n"
+                        "  nas  tcp 500 -> 192.168.11.9:500\n"
+                        "  nas  tcp 61000 -> 192.168.11.9:61000\n"
+                        "2 to add, 1 to delete; 2 unmanaged left alone\n",
+        },
+        {
                 .name = "tcp/udp against separate tcp and udp entries, split: in sync",
                 .desired = { "game tcp/udp 27015 192.168.11.30" },
                 .actual = { "game udp 27015 192.168.11.30", "game tcp 27015 192.168.11.30" },
@@ -708,6 +723,92 @@ static void test_undo_lists(void) {
         plan_free(p);
 }
 
+static unsigned rnd(unsigned n) {
+        static unsigned long long x = 88172645463325252ULL;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return (unsigned) (x % n);
+}
+
+/* Random tables, every prune mode, under force: each declared forward's way
+ * must be cleared (else the simulated router refuses its add), and a second
+ * plan must find nothing to do. This is what the sorted overlap search has to
+ * get right. */
+static void test_random_tables(void) {
+        static const char *const managed[] = { "a", "b" };
+        static const char *const groups[] = { "a", "b", "x", NULL };
+        static const int protos[] = { PROTO_TCP, PROTO_UDP, PROTO_TCP_UDP, PROTO_GRE, PROTO_ALL };
+
+        for (unsigned iter = 0; iter < 400; iter++) {
+                _cleanup_(table_done) Table desired = {};
+                _cleanup_(table_done) Table actual = {};
+                _cleanup_(steps_done) Steps steps = {};
+                PlanOptions o = {
+                        .prune = (Prune) (iter % 3),
+                        .force = true,
+                        .managed_groups = (char *const *) managed,
+                        .n_managed_groups = 2,
+                        .split_tcp_udp = iter % 2,
+                };
+                Case c = { .name = "random tables" };
+                Plan *p = NULL;
+                unsigned n;
+
+                n = rnd(12);
+                for (unsigned i = 0; i < n; i++) {
+                        Forward f = { .proto = protos[rnd(4)], .wan = rnd(2),
+                                      .lan_ip = 0xc0a80b00 + rnd(3), .router_id = -1 };
+
+                        if (proto_has_ports(f.proto)) {
+                                f.ports.first = (uint16_t) (1 + i * 8 + rnd(3));
+                                f.ports.last = f.ports.first;
+                                f.lan_ports = f.ports;
+                        } else if (rnd(2))
+                                f.proto = PROTO_ESP; /* esp at most ... */
+                        f.group = strdup(managed[rnd(2)]);
+                        for (size_t k = 0; k < desired.n; k++)
+                                if (forward_keys_overlap(&desired.items[k], &f))
+                                        goto skip_d; /* ... once, like gre */
+                        if (table_add(&desired, &f) < 0)
+                                abort();
+                skip_d:
+                        forward_done(&f);
+                }
+                n = rnd(20);
+                for (unsigned i = 0; i < n; i++) {
+                        Forward f = { .proto = protos[rnd(ELEMENTSOF(protos))], .wan = rnd(2),
+                                      .lan_ip = 0xc0a80b00 + rnd(3), .router_id = -1 };
+
+                        if (o.split_tcp_udp && f.proto == PROTO_TCP_UDP)
+                                f.proto = PROTO_UDP;
+                        if (proto_has_ports(f.proto)) {
+                                f.ports.first = (uint16_t) (1 + rnd(100));
+                                f.ports.last = (uint16_t) (f.ports.first + (rnd(4) ? 0 : rnd(40)));
+                                f.lan_ports = f.ports;
+                        }
+                        f.group = strdup_or_null(groups[rnd(ELEMENTSOF(groups))]);
+                        for (size_t k = 0; k < actual.n; k++)
+                                if (forward_keys_overlap(&actual.items[k], &f))
+                                        goto skip_a;
+                        if (table_add(&actual, &f) < 0)
+                                abort();
+                skip_a:
+                        forward_done(&f);
+                }
+
+                if (plan_compute(&desired, &actual, &o, &p) < 0 || plan_steps(p, &steps) < 0)
+                        abort();
+                check_apply_and_undo(&c, &desired, &actual, &o, &steps);
+                plan_free(p);
+                if (failures) {
+                        fprintf(stderr, "random tables: failed in iteration %u\n", iter);
+                        return;
+                }
+        }
+}
+
 static void test_conflicting_declarations(void) {
         static const char *const specs[] = { "PPTP tcp 1723 192.168.11.3", "PPTP tcp 1723 192.168.11.4",
                                              NULL };
@@ -751,6 +852,7 @@ int main(void) {
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
                 run_case(&cases[i]);
         test_undo_lists();
+        test_random_tables();
         test_conflicting_declarations();
         test_forward_strings();
 
