@@ -498,8 +498,9 @@ static int submit_change(Router *r, const HttpField *fields, size_t n_fields, co
                 return 0;
 
         words = router_words(reply);
+        /* Not logged in (any more): the router did nothing. */
         if (title_is(reply, NOSAVE.title_redirect))
-                return router_set_error(r, -EREMOTEIO, "router refused the %s: session expired", what);
+                return router_set_error(r, -ESTALE, "%s: session expired", what);
         for (size_t i = 0; i < ELEMENTSOF(full_words); i++)
                 if (words && strcasestr(words, full_words[i]))
                         return router_set_error(r, -ENOSPC, "router refused the %s, table full: %s", what, words);
@@ -513,7 +514,7 @@ static bool group_exists(const Table *t, const char *group) {
         return false;
 }
 
-static int nosave_add(Router *r, const Forward *f) {
+static int add_once(Router *r, const Forward *f) {
         _cleanup_(html_freep) htmlDocPtr doc = NULL;
         _cleanup_(table_done) Table t = {};
         _cleanup_free_ char *session = NULL;
@@ -579,7 +580,7 @@ static int nosave_add(Router *r, const Forward *f) {
         return submit_change(r, fields, n, "add");
 }
 
-static int nosave_delete(Router *r, const Forward *f) {
+static int delete_once(Router *r, const Forward *f) {
         _cleanup_(html_freep) htmlDocPtr doc = NULL;
         _cleanup_(table_done) Table t = {};
         _cleanup_free_ char *session = NULL;
@@ -620,6 +621,32 @@ static int nosave_delete(Router *r, const Forward *f) {
                 { NOSAVE.f_session, session },
         };
         return submit_change(r, fields, ELEMENTSOF(fields), "delete");
+}
+
+/* A session that expired between reading the page and posting the form did
+ * nothing on the router: log in again once and do the whole change afresh
+ * (read, locate, post), as read_page() does for reads. */
+static int change_with_relogin(Router *r, int (*change)(Router *, const Forward *), const Forward *f) {
+        int k = change(r, f);
+
+        if (k != -ESTALE)
+                return k;
+        k = nosave_login(r);
+        if (k < 0)
+                return k;
+        k = change(r, f);
+        if (k == -ESTALE)
+                return router_set_error(r, -EBADMSG, "%s: session expired again after a new login",
+                                        NOSAVE.table_page);
+        return k;
+}
+
+static int nosave_add(Router *r, const Forward *f) {
+        return change_with_relogin(r, add_once, f);
+}
+
+static int nosave_delete(Router *r, const Forward *f) {
+        return change_with_relogin(r, delete_once, f);
 }
 
 const RouterDriver router_driver_nosave = {
