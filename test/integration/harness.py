@@ -1,0 +1,213 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Shared pieces of the integration tests: a fake AirStation in a child
+process, a temporary config with its password file, and the real portkeep
+binary run against them.
+
+Usage: test-*.py PORTKEEP_BINARY (meson passes it). Every test talks only to
+127.0.0.1."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAKE = os.path.join(os.path.dirname(HERE), "fake-airstation")
+PORTKEEP = os.environ.get("PORTKEEP") or (sys.argv[1] if len(sys.argv) > 1 else "portkeep")
+
+PASSWORD = "Tr0ub4dor&3-not-in-output"
+
+PPTP = [
+        {"group": "PPTP", "proto": "tcp", "ports": "1723", "lan_ip": "192.168.11.3"},
+        {"group": "PPTP", "proto": "gre", "ports": None, "lan_ip": "192.168.11.3"},
+]
+L2TP = [
+        {"group": "L2TP", "proto": "udp", "ports": "500", "lan_ip": "192.168.11.3"},
+        {"group": "L2TP", "proto": "udp", "ports": "4500", "lan_ip": "192.168.11.3"},
+        {"group": "L2TP", "proto": "udp", "ports": "1701", "lan_ip": "192.168.11.3"},
+        {"group": "L2TP", "proto": "esp", "ports": None, "lan_ip": "192.168.11.3"},
+]
+
+VPN_CONFIG = """\
+groups:
+  - name: PPTP
+    preset: pptp
+  - name: L2TP
+    preset: l2tp-ipsec
+"""
+
+
+def entry(group, proto, ports, lan_ip="192.168.11.3", lan_ports=None, wan="router"):
+        return {"group": group, "proto": proto, "wan": wan, "ports": ports, "lan_ip": lan_ip,
+                "lan_ports": lan_ports}
+
+
+def canon(table):
+        """A router table as a sorted list of comparable tuples (the fake's
+        JSON, ids dropped, lan_ports null meaning same as ports)."""
+        out = []
+        for e in table:
+                ports = e.get("ports")
+                ports = None if ports is None else str(ports)
+                lan = e.get("lan_ports")
+                lan = ports if lan is None else str(lan)
+                out.append((e.get("group") or "", str(e["proto"]), e.get("wan") or "router", ports or "",
+                            e["lan_ip"], lan or ""))
+        return sorted(out)
+
+
+class Fake:
+        """The fake AirStation on a free port of 127.0.0.1."""
+
+        def __init__(self, tmp, table=(), password=PASSWORD, args=()):
+                self.tmp = tmp
+                tfile = os.path.join(tmp, "fake-table.json")
+                with open(tfile, "w") as f:
+                        json.dump([dict(e) for e in table], f)
+                pwfile = os.path.join(tmp, "fake-password")
+                with open(pwfile, "w") as f:
+                        f.write(password + "\n")
+                portfile = os.path.join(tmp, "fake-port")
+                self.log = open(os.path.join(tmp, "fake.log"), "w")
+                self.proc = subprocess.Popen(
+                        [sys.executable, FAKE, "--port", "0", "--port-file", portfile, "--table", tfile,
+                         "--password-file", pwfile] + list(args),
+                        stdout=self.log, stderr=subprocess.STDOUT)
+                deadline = time.monotonic() + 10
+                while not os.path.exists(portfile):
+                        if time.monotonic() > deadline or self.proc.poll() is not None:
+                                raise RuntimeError("the fake AirStation did not start")
+                        time.sleep(0.02)
+                with open(portfile) as f:
+                        self.port = int(f.read())
+                self.url = "http://127.0.0.1:%d" % self.port
+                self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+        def _call(self, method, path, body=None):
+                data = None if body is None else json.dumps(body).encode()
+                req = urllib.request.Request(self.url + "/_fake/" + path, data=data, method=method)
+                with self.opener.open(req, timeout=10) as r:
+                        return json.loads(r.read() or b"null")
+
+        def table(self):
+                return self._call("GET", "table")
+
+        def set_table(self, table):
+                return self._call("PUT", "table", list(table))
+
+        def fail(self, **fault):
+                return self._call("POST", "fail", fault)
+
+        def clear_faults(self):
+                return self._call("DELETE", "fail")
+
+        def config(self, **settings):
+                return self._call("POST", "config", settings)
+
+        def stats(self):
+                return self._call("GET", "stats")
+
+        def requests(self):
+                return self._call("GET", "requests")
+
+        def posts(self):
+                """Change forms posted to the table page (adds and deletes)."""
+                return [r for r in self.requests()
+                        if r["method"] == "POST" and r["path"] == "/nat_reg.html"]
+
+        def logged_in(self):
+                return self.stats()["logged_in"]
+
+        def stop(self):
+                if self.proc.poll() is None:
+                        self.proc.terminate()
+                        try:
+                                self.proc.wait(5)
+                        except subprocess.TimeoutExpired:
+                                self.proc.kill()
+                                self.proc.wait()
+                self.log.close()
+
+
+class Result:
+        def __init__(self, args, rc, out, err):
+                self.args, self.rc, self.out, self.err = args, rc, out, err
+
+        def __repr__(self):
+                return "portkeep %s -> exit %d\n--- stdout\n%s--- stderr\n%s" % (
+                        " ".join(self.args), self.rc, self.out, self.err)
+
+
+class PortkeepTest(unittest.TestCase):
+        """Each test gets a temporary directory, a fake router (self.fake, with
+        self.start_fake()), and self.write_config() / self.portkeep()."""
+
+        family = "nosave"
+
+        def setUp(self):
+                self.tmp = tempfile.mkdtemp(prefix="portkeep-test-")
+                self.fake = None
+                self.runtime = os.path.join(self.tmp, "run")
+                self.pwfile = os.path.join(self.tmp, "router-password")
+                fd = os.open(self.pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.write(fd, (PASSWORD + "\n").encode())
+                os.close(fd)
+
+        def tearDown(self):
+                if self.fake:
+                        self.fake.stop()
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+        def start_fake(self, table=(), **kw):
+                self.fake = Fake(self.tmp, table, **kw)
+                return self.fake
+
+        def write_config(self, body=VPN_CONFIG, sync="", router_extra="", name="portkeep.yaml",
+                         lan_ip="192.168.11.3"):
+                text = ("version: 1\nrouter:\n  driver: airstation\n  url: %s\n  password_file: %s\n"
+                        "  firmware: %s\n  timeout: 2s\n%sdefaults:\n  lan_ip: %s\n%s%s" % (
+                                self.fake.url if self.fake else "http://127.0.0.1:9", self.pwfile,
+                                self.family, router_extra, lan_ip, ("sync:\n" + sync) if sync else "",
+                                body))
+                path = os.path.join(self.tmp, name)
+                with open(path, "w") as f:
+                        f.write(text)
+                self.config = path
+                return path
+
+        def portkeep(self, *args, config=None, env=None, timeout=60):
+                e = dict(os.environ)
+                e.pop("PORTKEEP_CONFIG", None)
+                e.pop("CREDENTIALS_DIRECTORY", None)
+                e["RUNTIME_DIRECTORY"] = self.runtime
+                e["PORTKEEP_LOCK_TIMEOUT"] = "2"
+                e["no_proxy"] = "*"
+                if env:
+                        e.update(env)
+                argv = [PORTKEEP, "-c", config or self.config] + list(args)
+                p = subprocess.run(argv, env=e, capture_output=True, timeout=timeout,
+                                   stdin=subprocess.DEVNULL)
+                out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+                res = Result(list(args), p.returncode, out, err)
+                # Whatever happens, the password is never shown.
+                self.assertNotIn(PASSWORD, out + err, "the password leaked into the output")
+                return res
+
+        def assertExit(self, res, code):
+                self.assertEqual(res.rc, code, repr(res))
+
+        def assertTable(self, expected):
+                self.assertEqual(canon(self.fake.table()), canon(expected))
+
+        def assertLoggedOut(self):
+                self.assertEqual(self.fake.logged_in(), [], "portkeep left its admin session open")
+
+
+def main():
+        # meson passes the binary as argv[1]; unittest must not see it.
+        unittest.main(argv=[sys.argv[0]], verbosity=2)

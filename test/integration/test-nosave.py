@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The real portkeep binary against the fake AirStation, nosave family:
+the main job (plan, apply, show) and the ways a router fails."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import L2TP, PPTP, VPN_CONFIG, PortkeepTest, entry, main  # noqa: E402
+
+WEB = """\
+  - name: web
+    forwards:
+      - { proto: tcp, port: 8443, lan_port: 443, lan_ip: 192.168.11.20 }
+"""
+
+
+class Apply(PortkeepTest):
+        def test_apply_from_empty_then_in_sync(self):
+                self.start_fake()
+                self.write_config()
+                res = self.portkeep("plan")
+                self.assertExit(res, 2)
+                self.assertIn("+ PPTP", res.out)
+                self.assertIn("gre", res.out)
+                self.assertIn("esp", res.out)
+                self.assertTable([])  # plan changes nothing
+
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertIn("verified", res.out + res.err)
+                self.assertTable(PPTP + L2TP)
+                self.assertLoggedOut()
+
+                res = self.portkeep("plan")
+                self.assertExit(res, 0)
+                self.assertIn("in sync", res.out)
+
+        def test_second_apply_sends_no_form(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config()
+                before = len(self.fake.posts())
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertEqual(len(self.fake.posts()), before, "an in-sync apply posted a change form")
+                self.assertEqual(self.fake.stats()["events"].get("adds", 0), 0)
+                self.assertTable(PPTP + L2TP)
+
+        def test_dry_run_changes_nothing(self):
+                self.start_fake()
+                self.write_config()
+                res = self.portkeep("apply", "--dry-run")
+                self.assertExit(res, 2)
+                self.assertEqual(self.fake.posts(), [])
+                self.assertTable([])
+
+        def test_drift_deleted_entry_is_repaired(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config()
+                self.fake.set_table(PPTP + L2TP[:3])  # someone removed ESP by hand
+                res = self.portkeep("plan")
+                self.assertExit(res, 2)
+                self.assertRegex(res.out, r"\+ L2TP\s+esp")
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertTable(PPTP + L2TP)
+
+        def test_drift_altered_entry_is_replaced(self):
+                altered = [dict(e) for e in PPTP]
+                altered[0]["lan_ip"] = "192.168.11.99"
+                self.start_fake(altered + L2TP)
+                self.write_config()
+                res = self.portkeep("plan")
+                self.assertExit(res, 2)
+                self.assertRegex(res.out, r"~ PPTP\s+tcp 1723 -> 192.168.11.3:1723")
+                self.assertIn("192.168.11.99", res.out)
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertTable(PPTP + L2TP)
+
+        def test_replace_lan_port(self):
+                self.start_fake(PPTP + [entry("web", "tcp", "8443", "192.168.11.20", "8443")])
+                self.write_config(VPN_CONFIG.split("  - name: L2TP")[0] + WEB)
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertTable(PPTP + [entry("web", "tcp", "8443", "192.168.11.20", "443")])
+
+        def test_unmanaged_entries_survive(self):
+                mine = entry("NAS", "tcp", "5001", "192.168.11.10")
+                self.start_fake([mine])
+                self.write_config()
+                res = self.portkeep("plan")
+                self.assertExit(res, 2)
+                self.assertIn("NAS", res.out)  # listed apart, left alone
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertTable([mine] + PPTP + L2TP)
+                res = self.portkeep("show")
+                self.assertExit(res, 0)
+                nas = [l for l in res.out.splitlines() if "NAS" in l][0]
+                pptp = [l for l in res.out.splitlines() if "PPTP" in l][0]
+                self.assertFalse(nas.startswith("*"), res.out)
+                self.assertTrue(pptp.startswith("*"), res.out)
+
+        def test_several_deletes_remove_the_right_rows(self):
+                # Rows ids renumber after each delete on this fake: deleting by a
+                # remembered id would remove the wrong rows.
+                stale = [entry("L2TP", "udp", str(p)) for p in (7000, 7001, 7002)]
+                keep = entry("NAS", "tcp", "5001", "192.168.11.10")
+                self.start_fake(PPTP + stale[:2] + [keep] + L2TP + stale[2:])
+                self.write_config()
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertEqual(res.err.count("deleted udp 700"), 3, repr(res))
+                self.assertTable(PPTP + [keep] + L2TP)
+
+        def test_max_deletes_guard(self):
+                stale = [entry("L2TP", "udp", str(p)) for p in range(7000, 7004)]
+                self.start_fake(PPTP + L2TP + stale)
+                self.write_config(sync="  max_deletes: 3\n")
+                res = self.portkeep("apply")
+                self.assertExit(res, 3)
+                self.assertIn("max_deletes", res.out + res.err)
+                self.assertIn("--force", res.out + res.err)
+                self.assertEqual(self.fake.posts(), [])
+                self.assertTable(PPTP + L2TP + stale)
+                res = self.portkeep("apply", "--force")
+                self.assertExit(res, 0)
+                self.assertTable(PPTP + L2TP)
+
+        def test_guard_at_the_limit_passes(self):
+                stale = [entry("L2TP", "udp", str(p)) for p in range(7000, 7003)]
+                self.start_fake(PPTP + L2TP + stale)
+                self.write_config(sync="  max_deletes: 3\n")
+                self.assertExit(self.portkeep("apply"), 0)
+                self.assertTable(PPTP + L2TP)
+
+        def test_conflict_with_unmanaged_entry(self):
+                theirs = entry("Game", "tcp", "1723", "192.168.11.50")
+                self.start_fake([theirs])
+                self.write_config()
+                res = self.portkeep("plan")
+                self.assertExit(res, 2)
+                self.assertIn("Game", res.out)
+                res = self.portkeep("apply")
+                self.assertExit(res, 3)
+                msg = res.out + res.err
+                self.assertIn("Game", msg)
+                self.assertIn("1723", msg)
+                self.assertIn("--force", msg)
+                self.assertEqual(self.fake.posts(), [])
+                self.assertTable([theirs])
+                res = self.portkeep("apply", "--force")
+                self.assertExit(res, 0)
+                self.assertTable(PPTP + L2TP)
+
+        def test_prune_none_keeps_managed_leftovers(self):
+                extra = entry("PPTP", "tcp", "1724")
+                self.start_fake(PPTP + L2TP + [extra])
+                self.write_config(sync="  prune: none\n")
+                self.assertExit(self.portkeep("apply"), 0)
+                self.assertTable(PPTP + L2TP + [extra])
+
+        def test_prune_all_deletes_unmanaged(self):
+                other = entry("NAS", "tcp", "5001", "192.168.11.10")
+                self.start_fake(PPTP + L2TP + [other])
+                self.write_config(sync="  prune: all\n")
+                self.assertExit(self.portkeep("apply"), 0)
+                self.assertTable(PPTP + L2TP)
+
+        def test_show_json(self):
+                import json
+                self.start_fake(PPTP + [entry("NAS", "tcp", "5001", "192.168.11.10")])
+                self.write_config()
+                res = self.portkeep("--json", "show")
+                self.assertExit(res, 0)
+                doc = json.loads(res.out)
+                self.assertEqual(doc["version"], 1)
+                rows = {(f["group"], f["proto"], f["ports"], f["managed"]) for f in doc["forwards"]}
+                self.assertEqual(rows, {("PPTP", "tcp", "1723", True), ("PPTP", "gre", None, True),
+                                        ("NAS", "tcp", "5001", False)})
+
+        def test_plan_json(self):
+                import json
+                self.start_fake(PPTP)
+                self.write_config()
+                res = self.portkeep("--json", "plan")
+                self.assertExit(res, 2)
+                doc = json.loads(res.out)
+                self.assertFalse(doc["in_sync"])
+                self.assertEqual(sorted((c["action"], c["proto"], c["ports"]) for c in doc["changes"]),
+                                 [("add", "esp", None), ("add", "udp", "1701"), ("add", "udp", "4500"),
+                                  ("add", "udp", "500")])
+
+
+class Charsets(PortkeepTest):
+        def test_japanese_group_round_trips_through_shift_jis(self):
+                self.start_fake(args=["--charset", "shift_jis"])
+                self.write_config("groups:\n  - name: VPN用\n    preset: pptp\n")
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                table = self.fake.table()
+                self.assertEqual({e["group"] for e in table}, {"VPN用"})
+                self.assertEqual([e["group"].encode("utf-8") for e in table][0], "VPN用".encode("utf-8"))
+                # The form carried the name in Shift_JIS.
+                adds = [r for r in self.fake.posts() if r["form"].get("nosave_add") == "1"]
+                self.assertTrue(adds)
+                res = self.portkeep("plan")
+                self.assertExit(res, 0)
+                res = self.portkeep("show")
+                self.assertIn("VPN用", res.out)
+
+        def test_http09_router(self):
+                self.start_fake(args=["--http09"])
+                self.write_config()
+                self.assertExit(self.portkeep("apply"), 0)
+                self.assertTable(PPTP + L2TP)
+                self.assertExit(self.portkeep("plan"), 0)
+
+
+class Failures(PortkeepTest):
+        def test_wrong_password(self):
+                self.start_fake(PPTP, password="another-password")
+                self.write_config()
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("パスワードが間違っています", res.err)
+                self.assertIn(self.pwfile, res.err)
+                self.assertEqual(self.fake.posts(), [])
+                self.assertTable(PPTP)
+
+        def test_router_unreachable(self):
+                self.start_fake()
+                self.write_config()
+                self.fake.stop()
+                res = self.portkeep("plan")
+                self.assertExit(res, 1)
+                self.assertIn("router.url", res.err)
+
+        def test_unreadable_password_file_is_config_error(self):
+                self.start_fake()
+                self.write_config()
+                os.unlink(self.pwfile)
+                res = self.portkeep("plan")
+                self.assertExit(res, 78)
+                self.assertIn(self.pwfile, res.err)
+                self.assertEqual(self.fake.stats()["total"], 0)
+
+        def test_expired_session_logs_in_again(self):
+                self.start_fake()
+                self.write_config()
+                self.fake.fail(fault="drop_session", action="add", skip=2, count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertTable(PPTP + L2TP)
+                self.assertGreaterEqual(self.fake.stats()["events"]["logins_ok"], 2)
+
+        def test_table_full_rolls_back(self):
+                self.start_fake(args=["--max-entries", "4"])
+                self.write_config()
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("これ以上登録できません", res.err)
+                self.assertIn("rolled back", res.out + res.err)
+                self.assertTable([])
+                self.assertLoggedOut()
+
+        def test_refused_value_names_forward_and_router_words(self):
+                self.start_fake(PPTP)
+                self.write_config()
+                self.fake.fail(fault="refuse", message="入力値が不正です。", action="add", skip=1, count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("入力値が不正です。", res.err)
+                self.assertRegex(res.err, r"udp (500|4500|1701)|esp")
+                self.assertIn("rolled back", res.out + res.err)
+                self.assertTable(PPTP)
+                self.assertLoggedOut()
+
+        def test_refused_delete_restores_what_was_deleted(self):
+                stale = [entry("L2TP", "udp", str(p)) for p in (7000, 7001)]
+                self.start_fake(PPTP + L2TP + stale)
+                self.write_config()
+                self.fake.fail(fault="refuse", message="削除できません。", action="delete", skip=1, count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("削除できません。", res.err)
+                self.assertIn("rolled back", res.out + res.err)
+                self.assertTable(PPTP + L2TP + stale)
+
+        def test_http_500_during_changes_rolls_back(self):
+                self.start_fake(PPTP)
+                self.write_config()
+                self.fake.fail(fault="http500", method="POST", path="/nat_reg.html", skip=2, count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("rolled back", res.out + res.err)
+                self.assertTable(PPTP)
+
+        def test_router_slower_than_timeout(self):
+                self.start_fake(PPTP)
+                self.write_config()
+                self.fake.fail(fault="latency", ms=4000, path="/nat_reg.html", count=1)
+                res = self.portkeep("plan")
+                self.assertExit(res, 1)
+                self.assertRegex(res.err, r"(?i)tim(e|ed) ?out")
+
+        def test_truncated_page_is_not_an_empty_table(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config(sync="  prune: all\n")
+                self.fake.fail(fault="truncate")
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertEqual(self.fake.posts(), [])
+                self.assertTable(PPTP + L2TP)
+
+        def test_add_acknowledged_but_not_stored_fails_verify(self):
+                self.start_fake(PPTP)
+                self.write_config()
+                self.fake.fail(fault="ack_not_stored", count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertRegex(res.out + res.err, r"(?i)verif")
+                # Reported as read: three of the four L2TP entries are there.
+                self.assertEqual(len(self.fake.table()), len(PPTP) + 3)
+
+        def test_factory_reset_router(self):
+                # After a reset the password is back to the default: portkeep must
+                # say the login was rejected, not send anything.
+                self.start_fake(PPTP + L2TP)
+                self.write_config()
+                self.fake.fail(fault="wipe", now=True)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("パスワードが間違っています", res.err)
+                self.assertTable([])
+
+
+if __name__ == "__main__":
+        main()
