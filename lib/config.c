@@ -80,7 +80,7 @@ typedef enum {
         NODE_SCALAR,
         NODE_MAPPING,
         NODE_SEQUENCE,
-        NODE_BAD, /* an alias or a subtree cut off by the depth limit: already reported */
+        NODE_BAD, /* an alias: already reported */
 } NodeType;
 
 typedef struct Node {
@@ -195,6 +195,9 @@ static char *parser_source_line(Parser *p, unsigned line) {
         if (line == 0 || parser_index_lines(p) < 0 || line > p->n_lines)
                 return NULL;
         s = e = p->data + p->line_starts[line - 1];
+        /* libyaml does not count a leading byte-order mark as a column. */
+        if (line == 1 && end - s >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+                s = e = s + 3;
         while (e < end && e - s < SOURCE_LINE_MAX && line_break_length(e, end) == 0 && *e)
                 e++;
         return strndup(s, e - s);
@@ -400,7 +403,6 @@ static Node *parse_tree(Parser *p) {
         yaml_parser_t y;
         Node *stack[CONFIG_DEPTH_MAX + 1] = {};
         size_t depth = 0;   /* open collections on the stack */
-        size_t skipping = 0; /* open collections below the depth limit */
         Node *root = NULL;
         unsigned n_documents = 0;
         bool done = false, failed = false;
@@ -410,7 +412,7 @@ static Node *parse_tree(Parser *p) {
                 return NULL;
         }
         yaml_parser_set_input_string(&y, (const unsigned char *) p->data, p->size);
-        yaml_parser_set_encoding(&y, YAML_UTF8_ENCODING);
+        /* No forced encoding: libyaml then skips a UTF-8 BOM; UTF-16 was refused above. */
 
         while (!done && !failed && !p->oom) {
                 yaml_event_t ev;
@@ -437,13 +439,10 @@ static Node *parse_tree(Parser *p) {
                         parser_error(p, line, column,
                                      "alias '*%s' is not allowed: write the value out in full",
                                      (const char *) ev.data.alias.anchor);
-                        if (!skipping)
-                                n = node_new(NODE_BAD, &ev.start_mark);
+                        n = node_new(NODE_BAD, &ev.start_mark);
                         break;
                 case YAML_SCALAR_EVENT:
                         check_anchor_tag(p, &ev, ev.data.scalar.anchor, ev.data.scalar.tag);
-                        if (skipping)
-                                break;
                         n = node_new(NODE_SCALAR, &ev.start_mark);
                         if (n) {
                                 n->value = malloc(ev.data.scalar.length + 1);
@@ -465,13 +464,14 @@ static Node *parse_tree(Parser *p) {
                         else
                                 check_anchor_tag(p, &ev, ev.data.mapping_start.anchor,
                                                  ev.data.mapping_start.tag);
-                        if (skipping || depth >= CONFIG_DEPTH_MAX) {
-                                if (skipping++ == 0) {
-                                        parser_error(p, line, column,
-                                                     "nested more than %d levels deep: flatten the file",
-                                                     CONFIG_DEPTH_MAX);
-                                        n = node_new(NODE_BAD, &ev.start_mark);
-                                }
+                        /* Stop here: libyaml slows down quadratically with
+                         * nesting, so going on to find the end could take
+                         * minutes on a hostile file. */
+                        if (depth >= CONFIG_DEPTH_MAX) {
+                                parser_error(p, line, column,
+                                             "nested more than %d levels deep: flatten the file",
+                                             CONFIG_DEPTH_MAX);
+                                failed = true;
                                 break;
                         }
                         n = node_new(ev.type == YAML_SEQUENCE_START_EVENT ? NODE_SEQUENCE
@@ -480,9 +480,7 @@ static Node *parse_tree(Parser *p) {
                         break;
                 case YAML_SEQUENCE_END_EVENT:
                 case YAML_MAPPING_END_EVENT:
-                        if (skipping)
-                                skipping--;
-                        else if (depth > 0)
+                        if (depth > 0)
                                 depth--;
                         break;
                 default:
@@ -507,7 +505,7 @@ static Node *parse_tree(Parser *p) {
                         }
                         if (n && collection)
                                 stack[depth++] = n;
-                } else if (!skipping &&
+                } else if (!failed &&
                            (ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
                             ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_ALIAS_EVENT))
                         p->oom = -ENOMEM;
