@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the config parser: any input must give a config or
  * errors, never a crash, a leak or a hang. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
