@@ -140,7 +140,7 @@ typedef struct Parser {
 
         /* filled while walking the tree */
         unsigned *group_lines, *group_columns;
-        bool too_many_forwards;
+        bool too_many_forwards, too_many_groups;
         /* When > 0, the next error's source line is cut this many characters
          * after its column, so that a secret on that line is not echoed. */
         unsigned mask_after;
@@ -1226,7 +1226,9 @@ static void parse_group(Parser *p, const Node *m, const Placement *defaults) {
         }
         if (name) {
                 if (c->n_groups >= CONFIG_GROUPS_MAX) {
-                        node_error(p, g.name, "more than %d groups: merge some", CONFIG_GROUPS_MAX);
+                        if (!p->too_many_groups)
+                                node_error(p, g.name, "more than %d groups: merge some", CONFIG_GROUPS_MAX);
+                        p->too_many_groups = true;
                         return;
                 }
                 if (!c->groups) {

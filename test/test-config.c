@@ -444,14 +444,15 @@ static void expect_one_error(const char *what, const char *data, size_t size, un
         Config *c = NULL;
         int r;
 
-        bool found = false;
+        unsigned found = 0;
 
         r = config_load_buffer(what, data, size, &c, &errors);
         CHECK(r == -EINVAL && !c, "%s: returned %d", what, r);
         for (size_t i = 0; i < errors.n; i++)
                 if (errors.items[i].line == line && strstr(errors.items[i].message, message))
-                        found = true;
-        CHECK(found, "%s: no error at line %u with '%s' among %zu", what, line, message, errors.n);
+                        found++;
+        CHECK(found == 1, "%s: %u errors at line %u with '%s' among %zu", what, found, line, message,
+              errors.n);
 }
 
 static void test_edges(void) {
@@ -504,6 +505,23 @@ static void test_edges(void) {
         CHECK(r == 78 && strstr(err, "not a regular file"), "fifo: exit %d: %s", r, err);
         free(out), free(err);
         out = err = NULL;
+
+        /* Too many groups and forwards: one error each, where the limit is passed. */
+        {
+                char *s = big;
+
+                s += sprintf(s, "version: 1\nrouter: {url: http://a, password_file: /p}\n"
+                                "defaults: {lan_ip: 10.0.0.1}\ngroups:\n");
+                for (int i = 0; i < 300; i++)
+                        s += sprintf(s, "  - {name: g%d, forwards: [{proto: udp, port: %d}]}\n", i, i + 1);
+                expect_one_error("groups", big, s - big, 4 + 257, "more than 256 groups: merge some");
+                s = big;
+                s += sprintf(s, "version: 1\nrouter: {url: http://a, password_file: /p}\n"
+                                "defaults: {lan_ip: 10.0.0.1}\ngroups:\n  - name: g\n    forwards:\n");
+                for (int i = 0; i < 2000; i++)
+                        s += sprintf(s, "      - {proto: tcp, port: %d}\n", i + 1);
+                expect_one_error("forwards", big, s - big, 6 + 1025, "more than 1024 forwards");
+        }
 
         /* Thousands of errors: capped, with a note saying how many were left out. */
         {
