@@ -39,6 +39,7 @@ int router_set_error(Router *r, int error, const char *fmt, ...) __attribute__((
 int router_new_with_driver(const RouterDriver *d, const Config *c, const char *password, Router **ret);
 
 extern const RouterDriver router_driver_nosave;
+extern const RouterDriver router_driver_arcadyan;
 
 /* firmware: auto: the family a /login.html page (UTF-8) belongs to, "nosave" or
  * "arcadyan"; NULL with a description of what was seen in seen. */

@@ -47,17 +47,7 @@ static const RouterDriver driver_upnp = {
         .logout = unbuilt_logout,
 };
 
-static const RouterDriver driver_arcadyan_unbuilt = {
-        .name = "arcadyan",
-        .login = unbuilt_login,
-        .read = unbuilt_read,
-        .add = unbuilt_change,
-        .delete = unbuilt_change,
-        .logout = unbuilt_logout,
-};
-
 static const char msg_upnp[] = "the upnp driver is not built yet";
-static const char msg_arcadyan[] = "the arcadyan family is not supported yet";
 
 /* ---- firmware: auto: fetch /login.html, tell the family, swap drivers ---- */
 
@@ -137,16 +127,11 @@ static int auto_login(Router *r) {
         family = detect_family(page, size, seen, sizeof(seen));
         if (!family)
                 return router_set_error(r, -EBADMSG,
-                                        "unknown router web UI: %s; supported AirStation families: nosave, arcadyan (not yet)",
+                                        "unknown router web UI: %s; supported AirStation families: nosave, arcadyan",
                                         seen);
-        if (streq(family, "arcadyan")) {
-                k = router_swap_driver(r, &driver_arcadyan_unbuilt, (void *) msg_arcadyan);
-                if (k < 0)
-                        return k;
-                return unbuilt_error(r);
-        }
 
-        k = router_swap_driver(r, &router_driver_nosave, NULL);
+        k = router_swap_driver(r, streq(family, "arcadyan") ? &router_driver_arcadyan : &router_driver_nosave,
+                               NULL);
         if (k < 0)
                 return k;
         return r->driver->login(r);
@@ -207,11 +192,9 @@ int router_new(const Config *c, const char *password, Router **ret) {
                         r->data = (void *) msg_upnp;
         } else if (c->firmware == FIRMWARE_NOSAVE)
                 k = router_new_with_driver(&router_driver_nosave, c, password, &r);
-        else if (c->firmware == FIRMWARE_ARCADYAN) {
-                k = router_new_with_driver(&driver_arcadyan_unbuilt, c, password, &r);
-                if (k >= 0)
-                        r->data = (void *) msg_arcadyan;
-        } else
+        else if (c->firmware == FIRMWARE_ARCADYAN)
+                k = router_new_with_driver(&router_driver_arcadyan, c, password, &r);
+        else
                 k = router_new_with_driver(&driver_auto, c, password, &r);
         if (k < 0)
                 return k;

@@ -17,13 +17,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import server  # noqa: E402
 
-FAMILIES = ("nosave",)
+FAMILIES = ("nosave", "arcadyan")
 
 
 def load_family(name):
         if name == "nosave":
                 import nosave
                 return nosave
+        if name == "arcadyan":
+                import arcadyan
+                return arcadyan
         raise SystemExit("fake-airstation: unknown family %r" % name)
 
 
@@ -73,6 +76,8 @@ def main(argv=None):
         except server.EntryError as e:
                 print("fake-airstation: bad table %s: %s" % (a.table, e), file=sys.stderr)
                 return 1
+        if hasattr(family, "bind"):
+                family.bind(state)
         httpd = server.Server(state, a.port, a.verbose)
         port = httpd.server_address[1]
 
