@@ -609,6 +609,10 @@ static int read_entries(Router *r, Entries *ret) {
         int k;
 
         k = fetch(r, a->page, ARC.index_path, NULL, 0, &doc);
+        if (k < 0 && http_last_status(a->http) == 404)
+                return router_set_error(r, k,
+                                        "%s: HTTP 404: this router has no such page; the port-forwarding page's name is UNCONFIRMED: set router.airstation.page (see README)",
+                                        a->page);
         if (k < 0)
                 return k;
         if (is_login_page(doc))

@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The real portkeep binary against the fake AirStation, arcadyan family
+(the seed's WSR-2533DHPL).
+
+The cases of test-nosave.py (apply, idempotence, drift, unmanaged entries,
+deletes, guards, failures and rollback) run here again with the family as a
+parameter: the classes are taken from that module and re-based on
+ArcadyanMixin; the few whose assertions name nosave's own pages or words are
+overridden with this family's. Then what only this family has: tcp/udp as one
+entry, gre/esp written either way, the 32-entry limit, disabled entries kept,
+the UNCONFIRMED names overridable from the config, auto detection."""
+
+import http.server
+import importlib.util
+import os
+import sys
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from harness import L2TP, PPTP, VPN_CONFIG, Fake, PortkeepTest, entry, main  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("nosave_cases", os.path.join(HERE, "test-nosave.py"))
+nosave_cases = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(nosave_cases)
+
+APPLY = "/apply_abstract.cgi"
+PAGE = "/forwarding.html"
+JS = "/cgi/cgi_forwarding.js"
+
+
+class ArcadyanFake(Fake):
+        def posts(self):
+                """Change forms: apply_abstract.cgi posts (each the whole list)."""
+                return [r for r in self.requests() if r["method"] == "POST" and r["path"] == APPLY]
+
+
+class ArcadyanMixin:
+        family = "arcadyan"
+
+        def start_fake(self, table=(), args=(), **kw):
+                self.fake = ArcadyanFake(self.tmp, table, args=["--family", "arcadyan"] + list(args), **kw)
+                return self.fake
+
+
+# ---- the shared cases ----
+
+
+class Apply(ArcadyanMixin, nosave_cases.Apply):
+        pass
+
+
+class Failures(ArcadyanMixin, nosave_cases.Failures):
+        def test_wrong_password(self):
+                self.start_fake(PPTP, password="another-password")
+                self.write_config()
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("login rejected", res.err)
+                self.assertIn(self.pwfile, res.err)
+                self.assertEqual(self.fake.posts(), [])
+                self.assertTable(PPTP)
+
+        def test_table_full_rolls_back(self):
+                self.start_fake(args=["--max-entries", "4"])
+                self.write_config()
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("登録数の上限", res.err)
+                self.assertIn("rolled back", res.out + res.err)
+                self.assertTable([])
+                self.assertLoggedOut()
+
+        def test_http_500_during_changes_rolls_back(self):
+                self.start_fake(PPTP)
+                self.write_config()
+                self.fake.fail(fault="http500", method="POST", path=APPLY, skip=2, count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("rolled back", res.out + res.err)
+                self.assertTable(PPTP)
+
+        def test_router_slower_than_timeout(self):
+                self.start_fake(PPTP)
+                self.write_config()
+                self.fake.fail(fault="latency", ms=4000, path=JS, count=1)
+                res = self.portkeep("plan")
+                self.assertExit(res, 1)
+                self.assertRegex(res.err, r"(?i)tim(e|ed) ?out")
+
+        def test_factory_reset_router(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config()
+                self.fake.fail(fault="wipe", now=True)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("login rejected", res.err)
+                self.assertTable([])
+
+
+# ---- this family only ----
+
+
+def apply_forms(fake):
+        return [r["form"] for r in fake.posts()]
+
+
+class Family(ArcadyanMixin, PortkeepTest):
+        def test_motivating_setup_from_empty(self):
+                # conf/portkeep.yaml's groups: PPTP + L2TP/IPsec, GRE and ESP
+                # included, aimed at 192.168.11.3
+                self.start_fake()
+                self.write_config()
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertTable(PPTP + L2TP)
+                last = apply_forms(self.fake)[-1]
+                self.assertEqual(last["ARC_NAT_PORTMAP_MaxNum"], "6")
+                protos = [last["ARC_NAT_PORTMAP_%d_Proto" % i] for i in range(6)]
+                self.assertEqual(protos, ["tcp", "47", "udp", "udp", "udp", "50"])
+                self.assertEqual({last["ARC_NAT_PORTMAP_%d_PrivateIP" % i] for i in range(6)}, {"192.168.11.3"})
+                self.assertEqual(last["action"], "ui_firewall")
+                self.assertEqual(last["submit_button"], "forwarding.html")
+                self.assertEqual(last["action_params"], "blink_time=5")
+                self.assertLoggedOut()
+                self.assertExit(self.portkeep("plan"), 0)
+
+        def test_auto_detection_says_arcadyan(self):
+                self.start_fake(PPTP + L2TP)
+                self.family = "auto"
+                self.write_config()
+                res = self.portkeep("-v", "plan")
+                self.assertExit(res, 0)
+                self.assertIn("(arcadyan)", res.err)
+
+        def test_tcp_udp_is_one_entry(self):
+                self.start_fake()
+                self.write_config("groups:\n  - name: game\n    forwards:\n"
+                                  "      - { proto: tcp/udp, port: 27015-27030, lan_port: 37015-37030 }\n")
+                self.assertExit(self.portkeep("apply"), 0)
+                self.assertTable([entry("game", "tcp/udp", "27015-27030", lan_ports="37015-37030")])
+                form = apply_forms(self.fake)[-1]
+                self.assertEqual(form["ARC_NAT_PORTMAP_0_Proto"], "both")
+                self.assertEqual((form["ARC_NAT_PORTMAP_0_PublicPortStart"], form["ARC_NAT_PORTMAP_0_PublicPortEnd"],
+                                  form["ARC_NAT_PORTMAP_0_PrivatePortStart"], form["ARC_NAT_PORTMAP_0_PrivatePortEnd"]),
+                                 ("27015", "27030", "37015", "37030"))
+                self.assertExit(self.portkeep("plan"), 0)
+
+        def test_manual_wan_and_same_as_public_ports(self):
+                self.start_fake([entry("web", "tcp", "8443", "192.168.11.20", wan="203.0.113.5")])
+                self.write_config("groups:\n  - name: web\n    lan_ip: 192.168.11.20\n    forwards:\n"
+                                  "      - { proto: tcp, port: 8443, wan: 203.0.113.5 }\n")
+                # the fake shows PrivatePort 0/0 ("same as public"): in sync
+                self.assertExit(self.portkeep("plan"), 0)
+                self.write_config("groups:\n  - name: web\n    lan_ip: 192.168.11.20\n    forwards:\n"
+                                  "      - { proto: tcp, port: 8443, wan: 203.0.113.5 }\n"
+                                  "      - { proto: udp, port: 9000-9009, wan: 203.0.113.5, lan_port: 19000-19009 }\n")
+                self.assertExit(self.portkeep("apply"), 0)
+                form = apply_forms(self.fake)[-1]
+                self.assertEqual((form["ARC_NAT_PORTMAP_1_PublicIPType"], form["ARC_NAT_PORTMAP_1_PublicIP"]),
+                                 ("0", "203.0.113.5"))
+                self.assertTable([entry("web", "tcp", "8443", "192.168.11.20", wan="203.0.113.5"),
+                                  entry("web", "udp", "9000-9009", "192.168.11.20", "19000-19009",
+                                        wan="203.0.113.5")])
+
+        def test_gre_esp_written_as_names_are_read(self):
+                self.start_fake(PPTP + L2TP)
+                self.fake.config(proto_style="name")
+                self.write_config()
+                res = self.portkeep("plan")
+                self.assertExit(res, 0)
+                self.assertIn("in sync", res.out)
+
+        def test_japanese_group(self):
+                self.start_fake()
+                self.write_config("groups:\n  - name: VPN用\n    preset: pptp\n")
+                self.assertExit(self.portkeep("apply"), 0)
+                self.assertEqual({e["group"] for e in self.fake.table()}, {"VPN用"})
+                self.assertExit(self.portkeep("plan"), 0)
+                self.assertIn("VPN用", self.portkeep("show").out)
+
+        def test_delete_reindexes_the_rest(self):
+                nas = entry("NAS", "tcp", "5001", "192.168.11.10")
+                stale = entry("PPTP", "tcp", "1724")
+                self.start_fake([stale, nas] + PPTP)
+                self.write_config(VPN_CONFIG.split("  - name: L2TP")[0])
+                self.assertExit(self.portkeep("apply"), 0)
+                self.assertTable([nas] + PPTP)
+                form = apply_forms(self.fake)[-1]
+                self.assertEqual(form["ARC_NAT_PORTMAP_MaxNum"], "3")
+                # the entries kept their order, moved down one index
+                self.assertEqual([form["ARC_NAT_PORTMAP_%d_GroupName" % i] for i in range(3)], ["PPTP", "PPTP", "NAS"])
+
+        def test_disabled_entries_are_kept(self):
+                old = entry("Old", "tcp", "8080", "192.168.11.30")
+                self.start_fake([old])
+                self.fake.config(disabled_groups=["Old"])
+                self.write_config()
+                res = self.portkeep("show")
+                self.assertNotIn("Old", res.out)  # not a forward
+                self.assertExit(self.portkeep("apply"), 0)
+                form = apply_forms(self.fake)[-1]
+                self.assertEqual((form["ARC_NAT_PORTMAP_0_GroupName"], form["ARC_NAT_PORTMAP_0_Enable"]), ("Old", "0"))
+                self.assertTable([old] + PPTP + L2TP)
+
+        def test_32_entry_limit_rolls_back(self):
+                fill = [entry("Fill", "udp", str(10000 + i), "192.168.11.40") for i in range(31)]
+                self.start_fake(fill)
+                self.write_config(VPN_CONFIG.split("  - name: L2TP")[0])
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("full", res.err)
+                self.assertIn("rolled back", res.out + res.err)
+                # one add (the 32nd entry), refused the next without sending,
+                # undid the first
+                forms = apply_forms(self.fake)
+                self.assertEqual([f["ARC_NAT_PORTMAP_MaxNum"] for f in forms], ["32", "31"])
+                self.assertTable(fill)
+
+        def test_full_table_sends_nothing(self):
+                fill = [entry("Fill", "udp", str(10000 + i), "192.168.11.40") for i in range(32)]
+                self.start_fake(fill)
+                self.write_config(VPN_CONFIG.split("  - name: L2TP")[0])
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("full (32 of 32 entries); nothing was sent", res.err)
+                self.assertEqual(self.fake.posts(), [])
+                self.assertTable(fill)
+
+        def test_page_and_action_overridable(self):
+                self.start_fake()
+                self.fake.config(page="portfw", action="ui_portfw")
+                self.write_config()
+                res = self.portkeep("plan")
+                self.assertExit(res, 1)  # the built-in name is not this router's
+                self.assertIn("router.airstation.page", res.err)
+                self.write_config(router_extra="  airstation:\n    page: portfw\n    action: ui_portfw\n")
+                self.assertExit(self.portkeep("apply"), 0)
+                self.assertTable(PPTP + L2TP)
+                self.assertEqual({f["submit_button"] for f in apply_forms(self.fake)}, {"portfw.html"})
+
+        def test_wrong_action_is_a_failure_not_success(self):
+                self.start_fake()
+                self.write_config(router_extra="  airstation:\n    action: ui_nothing\n")
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertTable([])
+
+
+class _Unknown(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+                pass
+
+        def do_GET(self):
+                body = b"<html><head><title>TP-Link</title></head><body>hi</body></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+
+class Detection(PortkeepTest):
+        family = "auto"
+
+        def test_unknown_ui_names_what_was_seen_and_the_families(self):
+                srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Unknown)
+                t = threading.Thread(target=srv.serve_forever, daemon=True)
+                t.start()
+                try:
+                        self.write_config()
+                        with open(self.config) as f:
+                                text = f.read().replace("http://127.0.0.1:9", "http://127.0.0.1:%d" % srv.server_address[1])
+                        with open(self.config, "w") as f:
+                                f.write(text)
+                        res = self.portkeep("plan")
+                        self.assertExit(res, 1)
+                        self.assertIn("TP-Link", res.err)
+                        self.assertIn("nosave, arcadyan", res.err)
+                finally:
+                        srv.shutdown()
+                        srv.server_close()
+
+
+
+if __name__ == "__main__":
+        main()
