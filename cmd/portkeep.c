@@ -11,6 +11,7 @@
 
 #include "config-build.h"
 #include "config.h"
+#include "export.h"
 #include "json.h"
 #include "lock.h"
 #include "log.h"
@@ -309,6 +310,36 @@ static int verb_show(const Options *o, int argc, char **argv) {
         return 0;
 }
 
+static int verb_export(const Options *o, int argc, char **argv) {
+        _cleanup_(session_done) Session s = {};
+        _cleanup_(pass_result_done) PassResult res = {};
+        size_t skipped = 0;
+        int r;
+
+        if (argc > 1)
+                return usage_error("export takes no arguments, got '%s'", argv[1]);
+        if (o->json)
+                return usage_error("%s", "export prints YAML; for JSON use 'portkeep show --json'");
+        r = run_pass(o, PASS_SHOW, false, &s, &res);
+        if (r != 0)
+                return r;
+        if (res.outcome != PASS_OK) {
+                log_error("%s", res.message);
+                return 1;
+        }
+        log_info("exporting %zu forward%s read from %s (firmware family %s)", res.initial.n,
+                 res.initial.n == 1 ? "" : "s", s.config->url, router_family(s.router));
+        r = export_write(&res.initial, s.config, router_family(s.router), stdout, &skipped);
+        if (r < 0) {
+                log_error_errno(r, "cannot write the export: %m");
+                return 1;
+        }
+        if (skipped > 0)
+                log_warning("%zu router entr%s without a group name left out: the file cannot name them", skipped,
+                            skipped == 1 ? "y" : "ies");
+        return 0;
+}
+
 static int verb_not_yet(const Options *o, int argc, char **argv) {
         log_error("'%s' is not available yet in this version of portkeep.", argv[0]);
         return 1;
@@ -319,7 +350,7 @@ static const Verb verbs[] = {
         { "plan",    verb_plan,    "",                      "read the router, print the diff" },
         { "apply",   verb_apply,   "[--force] [--dry-run]", "plan, apply, verify" },
         { "show",    verb_show,    "",                      "print the router's table, managed entries marked" },
-        { "export",  verb_not_yet, "",                      "print the router's table as a portkeep YAML file" },
+        { "export",  verb_export,  "",                      "print the router's table as a portkeep YAML file" },
         { "run",     verb_not_yet, "",                      "daemon: reconcile every sync.interval" },
         { "status",  verb_not_yet, "",                      "the running daemon's last pass" },
         { "version", verb_version, "",                      "print the version" },
