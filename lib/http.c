@@ -20,8 +20,14 @@
 #endif
 #define _cleanup_free_ _cleanup_(freep)
 
+/* How long curl may wait for the network before the progress callback is
+ * asked again: a pending SIGTERM aborts a request, and the daemon's watchdog
+ * pings, this soon (curl_easy_perform() would wait up to a second). */
+#define POLL_TICK_MS 100
+
 struct HttpClient {
         CURL *curl;
+        CURLM *multi; /* one per client: it holds the kept-alive connection */
         char *base_url;
         size_t max_size;
         HttpProgress progress;
@@ -136,6 +142,9 @@ int http_client_new(const char *base_url, uint64_t timeout_usec, HttpClient **re
         h->curl = curl_easy_init();
         if (!h->curl)
                 return -ENOMEM;
+        h->multi = curl_multi_init();
+        if (!h->multi)
+                return -ENOMEM;
 
         if (curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
             curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->curl_error) != CURLE_OK ||
@@ -166,6 +175,8 @@ int http_client_new(const char *base_url, uint64_t timeout_usec, HttpClient **re
 HttpClient *http_client_free(HttpClient *h) {
         if (!h)
                 return NULL;
+        if (h->multi)
+                curl_multi_cleanup(h->multi);
         if (h->curl)
                 curl_easy_cleanup(h->curl);
         free(h->base_url);
@@ -377,6 +388,40 @@ int http_form_encode(const HttpField *fields, size_t n_fields, const char *chars
 
 /* ---- requests ---- */
 
+/* curl_easy_perform(), but asking the progress callback at least every
+ * POLL_TICK_MS while waiting. */
+static CURLcode run_transfer(HttpClient *h) {
+        CURLcode result = CURLE_OK;
+        int running = 0, left;
+        CURLMsg *m;
+
+        if (curl_multi_add_handle(h->multi, h->curl) != CURLM_OK)
+                return CURLE_FAILED_INIT;
+        for (;;) {
+                if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
+                        result = CURLE_FAILED_INIT;
+                        break;
+                }
+                if (running == 0)
+                        break;
+                if (h->progress && h->progress(h->progress_userdata) != 0) {
+                        result = CURLE_ABORTED_BY_CALLBACK;
+                        break;
+                }
+                if (curl_multi_poll(h->multi, NULL, 0, POLL_TICK_MS, NULL) != CURLM_OK) {
+                        result = CURLE_FAILED_INIT;
+                        break;
+                }
+        }
+        if (running == 0)
+                while ((m = curl_multi_info_read(h->multi, &left)))
+                        if (m->msg == CURLMSG_DONE && m->easy_handle == h->curl)
+                                result = m->data.result;
+        /* An unfinished transfer's connection is closed here. */
+        (void) curl_multi_remove_handle(h->multi, h->curl);
+        return result;
+}
+
 static int map_curl_error(HttpClient *h, CURLcode c, const char *path) {
         const char *what = h->curl_error[0] ? h->curl_error : curl_easy_strerror(c);
         long os_errno = 0;
@@ -484,7 +529,7 @@ static int perform(HttpClient *h, const char *path, const char *referer, const c
         } else if (curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L) != CURLE_OK)
                 return -EINVAL;
 
-        c = curl_easy_perform(h->curl);
+        c = run_transfer(h);
         if (c != CURLE_OK)
                 return map_curl_error(h, c, path);
 
