@@ -12,6 +12,7 @@
 #include "config-build.h"
 #include "config.h"
 #include "export.h"
+#include "daemon.h"
 #include "json.h"
 #include "lock.h"
 #include "log.h"
@@ -310,6 +311,14 @@ static int verb_show(const Options *o, int argc, char **argv) {
         return 0;
 }
 
+static int verb_run(const Options *o, int argc, char **argv) {
+        if (argc > 1)
+                return usage_error("run takes no arguments, got '%s'", argv[1]);
+        if (o->json)
+                return usage_error("%s", "run has no --json output; its state is in 'portkeep status --json'");
+        return daemon_run(config_path(o));
+}
+
 static int verb_export(const Options *o, int argc, char **argv) {
         _cleanup_(session_done) Session s = {};
         _cleanup_(pass_result_done) PassResult res = {};
@@ -351,7 +360,7 @@ static const Verb verbs[] = {
         { "apply",   verb_apply,   "[--force] [--dry-run]", "plan, apply, verify" },
         { "show",    verb_show,    "",                      "print the router's table, managed entries marked" },
         { "export",  verb_export,  "",                      "print the router's table as a portkeep YAML file" },
-        { "run",     verb_not_yet, "",                      "daemon: reconcile every sync.interval" },
+        { "run",     verb_run,     "",                      "daemon: reconcile every sync.interval" },
         { "status",  verb_not_yet, "",                      "the running daemon's last pass" },
         { "version", verb_version, "",                      "print the version" },
 };

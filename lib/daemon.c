@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <time.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "lock.h"
+#include "log.h"
+#include "macro.h"
+#include "pass.h"
+#include "router.h"
+#include "state.h"
+
+#define USEC_PER_MSEC UINT64_C(1000)
+#define USEC_PER_MINUTE (UINT64_C(60) * USEC_PER_SEC)
+#define USEC_PER_HOUR (UINT64_C(60) * USEC_PER_MINUTE)
+
+#define BACKOFF_FIRST_MAX_USEC (30 * USEC_PER_SEC)
+#define BACKOFF_MAX_USEC USEC_PER_HOUR
+#define LOGIN_REJECTED_MIN_USEC (10 * USEC_PER_MINUTE)
+#define LOCK_RETRY_USEC USEC_PER_SEC
+/* After SIGTERM cancelled the request in flight, what the pass still does
+ * (undo, logout) may take this long; later requests are cancelled at once. */
+#define STOP_GRACE_USEC (500 * USEC_PER_MSEC)
+
+typedef struct Daemon {
+        sd_event *event;
+        sd_event_source *pass_timer;
+        sd_event_source *watchdog_timer;
+
+        char *config_path;
+        Config *config;
+
+        uint64_t watchdog_usec; /* $WATCHDOG_USEC, 0: no watchdog */
+        uint64_t last_ping;     /* CLOCK_MONOTONIC */
+
+        unsigned failures;      /* consecutive failed passes */
+
+        bool stopping;          /* SIGTERM/SIGINT seen during a pass */
+        bool sent_stopping;
+        uint64_t stop_deadline; /* CLOCK_MONOTONIC */
+
+        State state;
+} Daemon;
+
+static uint64_t now(clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* "1s", "45s", "2m", "2m24s", "1h", "1h12m" */
+static const char *format_duration(uint64_t usec, char buf[static 32]) {
+        uint64_t s = (usec + USEC_PER_SEC / 2) / USEC_PER_SEC;
+
+        if (s < 60)
+                snprintf(buf, 32, "%" PRIu64 "s", s);
+        else if (s < 3600 && s % 60)
+                snprintf(buf, 32, "%" PRIu64 "m%" PRIu64 "s", s / 60, s % 60);
+        else if (s < 3600)
+                snprintf(buf, 32, "%" PRIu64 "m", s / 60);
+        else if ((s % 3600) / 60)
+                snprintf(buf, 32, "%" PRIu64 "h%" PRIu64 "m", s / 3600, (s % 3600) / 60);
+        else
+                snprintf(buf, 32, "%" PRIu64 "h", s / 3600);
+        return buf;
+}
+
+static bool stop_pending(void) {
+        sigset_t s;
+
+        /* SIGTERM and SIGINT are blocked (sd-event reads them from a
+         * signalfd between callbacks), so a pending one waits here. */
+        if (sigpending(&s) < 0)
+                return false;
+        return sigismember(&s, SIGTERM) == 1 || sigismember(&s, SIGINT) == 1;
+}
+
+static void send_stopping(Daemon *d) {
+        if (d->sent_stopping)
+                return;
+        d->sent_stopping = true;
+        (void) sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+}
+
+static void watchdog_ping(Daemon *d, uint64_t n) {
+        if (d->watchdog_usec == 0)
+                return;
+        (void) sd_notify(0, "WATCHDOG=1");
+        d->last_ping = n;
+}
+
+/* Called from curl's progress callback, at least every 100 ms of a request. */
+static int daemon_progress(void *userdata) {
+        Daemon *d = userdata;
+        uint64_t n = now(CLOCK_MONOTONIC);
+
+        if (d->watchdog_usec > 0 && n - d->last_ping >= d->watchdog_usec / 4)
+                watchdog_ping(d, n);
+        if (d->stopping)
+                return n >= d->stop_deadline;
+        if (stop_pending()) {
+                d->stopping = true;
+                d->stop_deadline = n + STOP_GRACE_USEC;
+                send_stopping(d);
+                log_info("stopping: abandoning the request in flight");
+                return 1;
+        }
+        return 0;
+}
+
+static void set_status(Daemon *d, const char *status) {
+        char *s = strdup(status);
+
+        if (s) {
+                free(d->state.status);
+                d->state.status = s;
+        }
+        (void) sd_notifyf(0, "STATUS=%s", status);
+}
+
+static void write_state(Daemon *d) {
+        const char *dir = lock_runtime_directory();
+        int r;
+
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+                log_warning_errno(errno, "cannot create %s for %s: %m, ignoring", dir, STATE_FILE_NAME);
+                return;
+        }
+        r = state_write(dir, &d->state);
+        if (r < 0)
+                log_warning_errno(r, "cannot write %s/%s: %m, ignoring", dir, STATE_FILE_NAME);
+}
+
+static int schedule_pass(Daemon *d, uint64_t usec) {
+        int r;
+
+        /* From the clock, not sd_event_now(): that is the time the loop woke
+         * up, before a pass that may have taken a while. */
+        r = sd_event_source_set_time(d->pass_timer, now(CLOCK_MONOTONIC) + usec);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(d->pass_timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                return log_error_errno(r, "cannot arm the pass timer: %m");
+        d->state.next_pass_usec = now(CLOCK_REALTIME) + usec;
+        return 0;
+}
+
+static uint64_t jitter(uint64_t usec) {
+        uint32_t x = 0;
+
+        if (getrandom(&x, sizeof x, GRND_NONBLOCK) != sizeof x)
+                x = (uint32_t) now(CLOCK_MONOTONIC);
+        /* uniform in [-20%, +20%], in thousandths */
+        return usec / 1000 * (800 + x % 401);
+}
+
+/* DESIGN.md: min(interval, 30s), doubling, capped at 1h, ±20%; a rejected
+ * login waits at least 10 minutes. d->failures counts this failure. */
+static uint64_t backoff_usec(const Daemon *d, int error) {
+        uint64_t b = d->config->interval_usec < BACKOFF_FIRST_MAX_USEC ? d->config->interval_usec
+                                                                      : BACKOFF_FIRST_MAX_USEC;
+
+        if (b == 0)
+                b = USEC_PER_SEC;
+        for (unsigned i = 1; i < d->failures && b < BACKOFF_MAX_USEC; i++)
+                b *= 2;
+        b = jitter(b);
+        if (b > BACKOFF_MAX_USEC)
+                b = BACKOFF_MAX_USEC;
+        if (error == -EACCES && b < LOGIN_REJECTED_MIN_USEC)
+                b = LOGIN_REJECTED_MIN_USEC;
+        return b;
+}
+
+static bool is_unreachable(int error) {
+        switch (error) {
+        case -ECONNREFUSED:
+        case -EHOSTUNREACH:
+        case -ENETUNREACH:
+        case -ETIMEDOUT:
+        case -ECONNRESET:
+        case -EHOSTDOWN:
+        case -EPIPE:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* The few words of STATUS= for a failed pass. */
+static const char *failure_words(const PassResult *res, char *buf, size_t size) {
+        switch (res->stage) {
+        case PASS_STAGE_CHANGE:
+                return res->rolled_back ? "a change failed, rolled back" : "a change failed, not rolled back";
+        case PASS_STAGE_VERIFY:
+                return "verify failed: the router's table differs after the changes";
+        default:
+                break;
+        }
+        if (res->error == -EACCES)
+                return "login rejected";
+        if (is_unreachable(res->error))
+                return "router unreachable";
+        if (res->error == -EBADMSG)
+                return "unexpected answer from the router";
+        if (res->error == -ENOSYS)
+                return "driver not available";
+        snprintf(buf, size, "pass failed: %s", strerror(-res->error));
+        return buf;
+}
+
+static void pass_failed(Daemon *d, const char *words, const char *message, int error) {
+        char dur[32], *status = NULL;
+        uint64_t delay;
+
+        d->failures++;
+        delay = backoff_usec(d, error);
+        format_duration(delay, dur);
+        log_error("%s; retry in %s", message, dur);
+        if (asprintf(&status, "%s, retry in %s", words, dur) < 0)
+                status = NULL;
+        set_status(d, status ? status : words);
+        free(status);
+        (void) schedule_pass(d, delay);
+}
+
+static void record_pass(Daemon *d, uint64_t started, const char *result, bool ok, unsigned changes) {
+        char *r = strdup(result);
+
+        if (r) {
+                free(d->state.result);
+                d->state.result = r;
+        }
+        d->state.have_last_pass = true;
+        d->state.started_usec = started;
+        d->state.finished_usec = now(CLOCK_REALTIME);
+        d->state.ok = ok;
+        d->state.changes = changes;
+        write_state(d);
+}
+
+static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
+        const Config *c = d->config;
+        char buf[256], insync[128], dur[32];
+        _cleanup_(freep) char *message = NULL;
+
+        snprintf(insync, sizeof insync, "in sync: %zu forward%s in %zu group%s", c->desired.n,
+                 c->desired.n == 1 ? "" : "s", c->n_groups, c->n_groups == 1 ? "" : "s");
+
+        switch (res->outcome) {
+        case PASS_OK:
+                d->failures = 0;
+                if (res->n_applied > 0)
+                        snprintf(buf, sizeof buf, "applied %zu change%s; %s", res->n_applied,
+                                 res->n_applied == 1 ? "" : "s", insync);
+                else
+                        snprintf(buf, sizeof buf, "%s", insync);
+                log_info("%s", buf);
+                set_status(d, buf);
+                (void) schedule_pass(d, c->interval_usec);
+                record_pass(d, started, res->n_applied > 0 ? "applied" : "in sync", true,
+                            (unsigned) res->n_applied);
+                return;
+
+        case PASS_REFUSED:
+                d->failures = 0;
+                format_duration(c->interval_usec, dur);
+                log_error("%s Next try in %s.", res->message, dur);
+                snprintf(buf, sizeof buf, "refused by a safety guard, nothing changed (see 'portkeep plan'); next try in %s",
+                         dur);
+                set_status(d, buf);
+                (void) schedule_pass(d, c->interval_usec);
+                record_pass(d, started, "refused", false, 0);
+                return;
+
+        default:
+                if ((res->stage == PASS_STAGE_CHANGE || res->stage == PASS_STAGE_VERIFY) &&
+                    asprintf(&message, "%s%s", res->message,
+                             res->stage != PASS_STAGE_CHANGE ? ""
+                             : res->rolled_back          ? "; rolled back"
+                                                         : "; not rolled back, the next pass repairs what it can") < 0)
+                        message = NULL;
+                pass_failed(d, failure_words(res, buf, sizeof buf),
+                            message ? message : res->message ? res->message : "the pass failed", res->error);
+                record_pass(d, started, "failed", false, (unsigned) res->n_applied);
+                return;
+        }
+}
+
+/* What pass_run() needs that may fail before it: the password, the lock,
+ * the router. Returns 0 with *ret_router and *ret_lock, or 1 when the pass
+ * is not run (already reported). */
+static int pass_prepare(Daemon *d, uint64_t started, Lock **ret_lock, Router **ret_router) {
+        _cleanup_(lock_releasep) Lock *lock = NULL;
+        _cleanup_(freep) char *lock_path = NULL;
+        char errbuf[512], words[160], status[256];
+        bool world_readable = false;
+        pid_t holder = 0;
+        char *pw = NULL;
+        int r;
+
+        r = config_read_password(d->config, &pw, &world_readable, errbuf, sizeof errbuf);
+        if (r < 0) {
+                pass_failed(d, "cannot read the router password", errbuf, r);
+                record_pass(d, started, "failed", false, 0);
+                return 1;
+        }
+
+        r = lock_acquire(d->config->url, 0, &lock, &holder, &lock_path);
+        if (r == -EAGAIN) {
+                /* A one-shot portkeep is at work; not a failure. */
+                if (holder > 0)
+                        snprintf(status, sizeof status, "waiting for the lock held by pid %ld, retry in 1s",
+                                 (long) holder);
+                else
+                        snprintf(status, sizeof status, "waiting for the lock %s, retry in 1s",
+                                 lock_path ? lock_path : "");
+                log_info("%s", status);
+                set_status(d, status);
+                (void) schedule_pass(d, LOCK_RETRY_USEC);
+                goto fail;
+        }
+        if (r < 0) {
+                snprintf(errbuf, sizeof errbuf, "cannot take the lock %s: %s; check that $RUNTIME_DIRECTORY (or /run/portkeep) is writable",
+                         lock_path ? lock_path : "for the router", strerror(-r));
+                snprintf(words, sizeof words, "cannot take the lock: %s", strerror(-r));
+                pass_failed(d, words, errbuf, r);
+                record_pass(d, started, "failed", false, 0);
+                goto fail;
+        }
+
+        r = router_new(d->config, pw, ret_router);
+        if (r < 0) {
+                snprintf(errbuf, sizeof errbuf, "cannot set up the router driver for %s: %s", d->config->url,
+                         strerror(-r));
+                pass_failed(d, "cannot set up the router driver", errbuf, r);
+                record_pass(d, started, "failed", false, 0);
+                goto fail;
+        }
+        explicit_bzero(pw, strlen(pw));
+        free(pw);
+        router_set_progress(*ret_router, daemon_progress, d);
+        *ret_lock = TAKE_PTR(lock);
+        return 0;
+
+fail:
+        explicit_bzero(pw, strlen(pw));
+        free(pw);
+        return 1;
+}
+
+static void daemon_pass(Daemon *d) {
+        _cleanup_(pass_result_done) PassResult res = {};
+        uint64_t started = now(CLOCK_REALTIME);
+        Router *router = NULL;
+        Lock *lock = NULL;
+        int r;
+
+        if (stop_pending())
+                return; /* the loop exits next */
+        if (pass_prepare(d, started, &lock, &router) != 0)
+                return;
+
+        log_debug("pass started");
+        r = pass_run(router, d->config, PASS_APPLY, false, &res);
+        router_free(router);
+        lock_release(lock);
+
+        if (d->stopping) {
+                log_info("stopped during a pass%s%s", res.message ? ": " : "", res.message ? res.message : "");
+                (void) sd_event_exit(d->event, 0);
+                return;
+        }
+        if (r < 0) {
+                pass_failed(d, "out of memory", "the pass failed: out of memory", r);
+                record_pass(d, started, "failed", false, 0);
+                return;
+        }
+        pass_done(d, &res, started);
+}
+
+static int on_pass_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        daemon_pass(userdata);
+        return 0;
+}
+
+static int on_watchdog_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+        uint64_t n = now(CLOCK_MONOTONIC);
+        int r;
+
+        watchdog_ping(d, n);
+        r = sd_event_source_set_time(s, n + d->watchdog_usec / 2);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "cannot re-arm the watchdog timer: %m, ignoring");
+        return 0;
+}
+
+static void set_router_name(Daemon *d) {
+        char *name = NULL;
+
+        if (lock_name_from_url(d->config->url, &name) < 0)
+                name = strdup(d->config->url);
+        if (name) {
+                free(d->state.router);
+                d->state.router = name;
+        }
+}
+
+/* Warns once (at start and reload) about a password file others can read. */
+static int check_password(const Config *c, bool at_start) {
+        char errbuf[512], src[4096];
+        bool world_readable = false;
+        char *pw = NULL;
+        int r;
+
+        r = config_read_password(c, &pw, &world_readable, errbuf, sizeof errbuf);
+        if (r < 0) {
+                if (at_start)
+                        log_error("%s; put the router's admin password in that file (chmod 600), or fix router.password_file in %s",
+                                  errbuf, c->path);
+                else
+                        log_warning("%s; the next pass will fail until it is fixed", errbuf);
+                return r;
+        }
+        explicit_bzero(pw, strlen(pw));
+        free(pw);
+        if (world_readable) {
+                const char *file = pass_password_source(c, src, sizeof src);
+
+                log_warning("the password file %s is readable by other users; run: chmod 600 %s", file, file);
+        }
+        return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        _cleanup_(config_errors_done) ConfigErrors errors = {};
+        Daemon *d = userdata;
+        char status[512];
+        Config *c = NULL;
+        int r;
+
+        (void) sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=reloading %s", now(CLOCK_MONOTONIC),
+                          d->config_path);
+        log_info("reloading %s", d->config_path);
+
+        r = config_load(d->config_path, &c, &errors);
+        if (r < 0) {
+                log_config_errors(&errors);
+                log_error("%s: reload failed (%zu error%s); still running the previous configuration",
+                          d->config_path, errors.n, errors.n == 1 ? "" : "s");
+                snprintf(status, sizeof status,
+                         "reload failed: %zu error%s in %s; still running the previous configuration",
+                         errors.n, errors.n == 1 ? "" : "s", d->config_path);
+                set_status(d, status);
+                (void) sd_notify(0, "READY=1");
+                return 0;
+        }
+
+        (void) check_password(c, false);
+        config_free(d->config);
+        d->config = c;
+        set_router_name(d);
+        d->failures = 0;
+        log_info("reloaded %s: %zu forward%s in %zu group%s; running a pass", d->config_path, c->desired.n,
+                 c->desired.n == 1 ? "" : "s", c->n_groups, c->n_groups == 1 ? "" : "s");
+        (void) sd_notify(0, "READY=1\nSTATUS=reloaded; running a pass");
+        (void) schedule_pass(d, 0);
+        return 0;
+}
+
+static int on_sigusr1(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        log_info("SIGUSR1: running a pass now");
+        (void) schedule_pass(userdata, 0);
+        return 0;
+}
+
+/* A stop request that ended a pass is still pending when the loop returns;
+ * sd-event unblocks the signals when its sources go, which would then kill
+ * the process. Take them now. */
+static void drain_signals(void) {
+        static const struct timespec zero = {};
+        sigset_t set;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGUSR1);
+        while (sigtimedwait(&set, NULL, &zero) > 0)
+                ;
+}
+
+static void daemon_done(Daemon *d) {
+        sd_event_source_unref(d->pass_timer);
+        sd_event_source_unref(d->watchdog_timer);
+        sd_event_unref(d->event);
+        config_free(d->config);
+        free(d->config_path);
+        state_done(&d->state);
+        *d = (Daemon){};
+}
+
+static int daemon_setup(Daemon *d) {
+        int r;
+
+        r = sd_event_default(&d->event);
+        if (r < 0)
+                return log_error_errno(r, "cannot create the event loop: %m");
+        /* SIGTERM/SIGINT: blocked, read through a signalfd, and end the loop. */
+        r = sd_event_set_signal_exit(d->event, true);
+        if (r < 0)
+                return log_error_errno(r, "cannot handle SIGTERM/SIGINT: %m");
+        r = sd_event_add_signal(d->event, NULL, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, on_sighup, d);
+        if (r < 0)
+                return log_error_errno(r, "cannot handle SIGHUP: %m");
+        r = sd_event_add_signal(d->event, NULL, SIGUSR1 | SD_EVENT_SIGNAL_PROCMASK, on_sigusr1, d);
+        if (r < 0)
+                return log_error_errno(r, "cannot handle SIGUSR1: %m");
+
+        /* The first pass at once. */
+        r = sd_event_add_time(d->event, &d->pass_timer, CLOCK_MONOTONIC, 0, 10 * USEC_PER_MSEC, on_pass_timer, d);
+        if (r < 0)
+                return log_error_errno(r, "cannot create the pass timer: %m");
+        /* A stop request goes before a pass that is due. */
+        (void) sd_event_source_set_priority(d->pass_timer, SD_EVENT_PRIORITY_NORMAL + 10);
+        d->state.next_pass_usec = now(CLOCK_REALTIME);
+
+        r = sd_watchdog_enabled(false, &d->watchdog_usec);
+        if (r < 0)
+                log_warning_errno(r, "ignoring an invalid $WATCHDOG_USEC or $WATCHDOG_PID: %m");
+        if (r <= 0)
+                d->watchdog_usec = 0;
+        if (d->watchdog_usec > 0) {
+                d->last_ping = now(CLOCK_MONOTONIC);
+                r = sd_event_add_time(d->event, &d->watchdog_timer, CLOCK_MONOTONIC,
+                                      d->last_ping + d->watchdog_usec / 2, USEC_PER_MSEC, on_watchdog_timer, d);
+                if (r < 0)
+                        return log_error_errno(r, "cannot create the watchdog timer: %m");
+                r = sd_event_source_set_enabled(d->watchdog_timer, SD_EVENT_ONESHOT);
+                if (r < 0)
+                        return log_error_errno(r, "cannot enable the watchdog timer: %m");
+                /* Before anything else: a ping must not wait behind a due pass. */
+                (void) sd_event_source_set_priority(d->watchdog_timer, SD_EVENT_PRIORITY_IMPORTANT);
+        }
+        return 0;
+}
+
+int daemon_run(const char *config_path) {
+        _cleanup_(config_errors_done) ConfigErrors errors = {};
+        _cleanup_(daemon_done) Daemon d = {};
+        char status[256];
+        int r;
+
+        d.config_path = strdup(config_path);
+        if (!d.config_path) {
+                log_error("out of memory");
+                return 1;
+        }
+        r = config_load(config_path, &d.config, &errors);
+        if (r < 0) {
+                log_config_errors(&errors);
+                log_error("%s is not valid; not starting", config_path);
+                return EX_CONFIG;
+        }
+        if (check_password(d.config, true) < 0)
+                return EX_CONFIG;
+
+        if (daemon_setup(&d) < 0)
+                return 1;
+
+        d.state.pid = getpid();
+        d.state.config = strdup(config_path);
+        set_router_name(&d);
+        snprintf(status, sizeof status, "started: %zu forward%s in %zu group%s, first pass now", d.config->desired.n,
+                 d.config->desired.n == 1 ? "" : "s", d.config->n_groups, d.config->n_groups == 1 ? "" : "s");
+        d.state.status = strdup(status);
+        write_state(&d);
+
+        log_info("portkeep daemon started for %s with %s, a pass every %s", d.config->url, config_path,
+                 format_duration(d.config->interval_usec, (char[32]){}));
+        (void) sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+
+        r = sd_event_loop(d.event);
+        send_stopping(&d);
+        drain_signals();
+        if (r < 0) {
+                log_error_errno(r, "the event loop failed: %m");
+                return 1;
+        }
+        log_info("stopped");
+        return 0;
+}
