@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""`portkeep run` (the real binary) against the fake AirStation, with a
+stand-in notify socket recording what the daemon tells systemd: READY,
+STATUS, RELOADING, STOPPING, WATCHDOG. Signals, outages, backoff, the lock
+shared with a one-shot apply, and status.json."""
+
+import calendar
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import L2TP, PASSWORD, PORTKEEP, PPTP, VPN_CONFIG, PortkeepTest, main  # noqa: E402
+from notify_socket import NotifySocket  # noqa: E402
+
+WEB = """\
+  - name: web
+    forwards:
+      - { proto: tcp, port: 8443, lan_port: 443, lan_ip: 192.168.11.20 }
+"""
+WEB_ENTRY = {"group": "web", "proto": "tcp", "wan": "router", "ports": "8443", "lan_ip": "192.168.11.20",
+             "lan_ports": "443"}
+IN_SYNC_6 = "in sync: 6 forwards in 2 groups"
+WATCHDOG_SEC = 2.0
+
+
+class DaemonTest(PortkeepTest):
+        def setUp(self):
+                super().setUp()
+                self.proc = None
+                self.notify = None
+                self.errfile = os.path.join(self.tmp, "daemon.err")
+
+        def tearDown(self):
+                if self.proc and self.proc.poll() is None:
+                        self.proc.kill()
+                        self.proc.wait()
+                if self.notify:
+                        self.notify.close()
+                if os.path.exists(self.errfile):
+                        self.assertNotIn(PASSWORD, self.err(), "the password leaked into the daemon's log")
+                super().tearDown()
+
+        def start_daemon(self, watchdog_pid="self", env=None):
+                """portkeep run, with $NOTIFY_SOCKET and $WATCHDOG_USEC; watchdog_pid
+                "self" sets $WATCHDOG_PID to the daemon's own pid (through exec),
+                None leaves it unset, anything else is passed as is."""
+                self.notify = NotifySocket(os.path.join(self.tmp, "notify"))
+                e = dict(os.environ)
+                for k in ("PORTKEEP_CONFIG", "CREDENTIALS_DIRECTORY", "WATCHDOG_PID", "LISTEN_FDS"):
+                        e.pop(k, None)
+                e.update({"RUNTIME_DIRECTORY": self.runtime, "NOTIFY_SOCKET": self.notify.path,
+                          "WATCHDOG_USEC": str(int(WATCHDOG_SEC * 1e6)), "no_proxy": "*",
+                          "PORTKEEP_LOCK_TIMEOUT": "2"})
+                if watchdog_pid not in (None, "self"):
+                        e["WATCHDOG_PID"] = str(watchdog_pid)
+                if env:
+                        e.update(env)
+                argv = [PORTKEEP, "-c", self.config, "run"]
+                if watchdog_pid == "self":
+                        # exec keeps the pid: $$ is the daemon's pid
+                        argv = ["/bin/sh", "-c", 'WATCHDOG_PID=$$; export WATCHDOG_PID; exec "$@"', "sh"] + argv
+                self.err_fd = open(self.errfile, "w")
+                self.proc = subprocess.Popen(argv, env=e, stdin=subprocess.DEVNULL, stdout=self.err_fd,
+                                             stderr=subprocess.STDOUT)
+                self.err_fd.close()
+                return self.proc
+
+        def err(self):
+                with open(self.errfile, encoding="utf-8", errors="replace") as f:
+                        return f.read()
+
+        def wait_status(self, match, timeout=5.0, since=0.0):
+                got = self.notify.wait_for("STATUS", match, timeout=timeout, since=since)
+                self.assertIsNotNone(got, "no STATUS= with %r within %.1fs; got %r\n--- daemon log\n%s" % (
+                        match, timeout, self.notify.values("STATUS"), self.err()))
+                return got
+
+        def wait_ready(self):
+                got = self.notify.wait_for("READY", "1", timeout=5)
+                self.assertIsNotNone(got, "no READY=1; daemon log:\n" + self.err())
+                return got
+
+        def assertAlive(self):
+                self.assertIsNone(self.proc.poll(), "the daemon exited:\n" + self.err())
+
+        def stop_daemon(self, within=1.0):
+                t0 = time.monotonic()
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                        rc = self.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                        self.fail("the daemon did not stop after SIGTERM")
+                took = time.monotonic() - t0
+                self.assertEqual(rc, 0, self.err())
+                self.assertLess(took, within, "SIGTERM took %.2fs" % took)
+                self.assertIsNotNone(self.notify.wait_for("STOPPING", "1", timeout=1), "no STOPPING=1")
+                return t0
+
+        def wait_requests(self, key, n, timeout=5.0):
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                        if self.fake.stats()["requests"].get(key, 0) >= n:
+                                return
+                        time.sleep(0.02)
+                self.fail("the fake did not see %d x %s" % (n, key))
+
+        def read_status_json(self):
+                with open(os.path.join(self.runtime, "status.json")) as f:
+                        return json.load(f)
+
+
+def line_of(path, text):
+        with open(path) as f:
+                for n, line in enumerate(f, 1):
+                        if text in line:
+                                return n
+        raise AssertionError("%r not in %s" % (text, path))
+
+
+def utc(s):
+        return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+class Start(DaemonTest):
+        def test_ready_first_pass_and_status_json(self):
+                self.start_fake()
+                self.write_config(sync="  interval: 1h\n")
+                t0 = time.time()
+                self.start_daemon()
+                self.wait_ready()
+                self.wait_status("applied 6 changes; " + IN_SYNC_6)
+                self.assertTable(PPTP + L2TP)
+                self.assertLoggedOut()
+                self.assertIn("applied 6 changes; " + IN_SYNC_6, self.err())
+                self.assertIn("added tcp 1723", self.err())
+
+                st = self.read_status_json()
+                self.assertEqual(st["version"], 1)
+                self.assertEqual(st["pid"], self.proc.pid)
+                self.assertEqual(st["config"], self.config)
+                self.assertEqual(st["router"], "127.0.0.1:%d" % self.fake.port)
+                self.assertEqual(st["status"], "applied 6 changes; " + IN_SYNC_6)
+                last = st["last_pass"]
+                self.assertEqual((last["result"], last["ok"], last["changes"]), ("applied", True, 6))
+                self.assertLessEqual(int(t0) - 1, utc(last["started"]))
+                self.assertLessEqual(utc(last["started"]), utc(last["finished"]))
+                self.assertLessEqual(utc(last["finished"]), time.time() + 1)
+                # the next pass an interval (1h) after this one
+                self.assertAlmostEqual(utc(st["next_pass"]) - utc(last["finished"]), 3600, delta=3)
+                self.stop_daemon()
+
+        def test_invalid_file_at_start_exits_78(self):
+                self.write_config(VPN_CONFIG + "  - name: bad\n    forwards:\n      - { proto: tcpx, port: 1 }\n")
+                self.start_daemon()
+                rc = self.proc.wait(10)
+                self.assertEqual(rc, 78, self.err())
+                self.assertRegex(self.err(), r"portkeep\.yaml:%d:18: unknown proto 'tcpx'" % line_of(self.config, "tcpx"))
+                self.assertIsNone(self.notify.wait_for("READY", timeout=0.2), "READY=1 with a broken file")
+
+        def test_unreadable_password_at_start_exits_78(self):
+                self.write_config()
+                os.unlink(self.pwfile)
+                self.start_daemon()
+                self.assertEqual(self.proc.wait(10), 78, self.err())
+                self.assertIn(self.pwfile, self.err())
+
+        def test_watchdog_pid_of_another_process_means_no_pings(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config(sync="  interval: 1h\n")
+                self.start_daemon(watchdog_pid=1)
+                self.wait_status(IN_SYNC_6)
+                time.sleep(1.5)
+                self.assertEqual(self.notify.values("WATCHDOG"), [])
+                self.stop_daemon()
+
+
+class Watchdog(DaemonTest):
+        def test_pings_also_while_the_router_is_slow(self):
+                # a read slower than half the watchdog period, faster than router.timeout (2s)
+                self.start_fake(PPTP + L2TP)
+                self.fake.fail(fault="latency", ms=1500, method="GET", path="/nat_reg.html")
+                self.write_config(sync="  interval: 1s\n")
+                self.start_daemon()
+                t0, _ = self.wait_ready()
+                self.wait_status(IN_SYNC_6, timeout=6)
+                self.wait_status(IN_SYNC_6, timeout=6, since=self.notify.wait_for("STATUS", IN_SYNC_6)[0] + 0.01)
+                t1 = time.monotonic()
+                self.assertGreaterEqual(self.fake.stats()["requests"]["GET /nat_reg.html"], 2)
+                pings = self.notify.times("WATCHDOG", since=t0)
+                gaps = [b - a for a, b in zip([t0] + pings, pings + [t1])]
+                # half of WatchdogSec (1s), with room for a loaded machine
+                self.assertLessEqual(max(gaps), WATCHDOG_SEC / 2 + 0.3, "gaps between WATCHDOG=1: %r" % gaps)
+                self.assertTrue(all(v == "1" for v in self.notify.values("WATCHDOG")))
+                self.stop_daemon()
+
+
+class Timer(DaemonTest):
+        def test_drift_repaired_by_the_timer(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config(sync="  interval: 1s\n")
+                self.start_daemon()
+                t, _ = self.wait_status(IN_SYNC_6)
+                self.fake.set_table(PPTP + L2TP[:3])  # someone removed ESP by hand
+                self.wait_status("applied 1 change; " + IN_SYNC_6, timeout=4, since=t)
+                self.assertTable(PPTP + L2TP)
+                self.assertLoggedOut()
+                self.stop_daemon()
+
+
+class Signals(DaemonTest):
+        def test_sighup_good_file_applies_at_once(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config(sync="  interval: 1h\n")
+                self.start_daemon()
+                t, _ = self.wait_status(IN_SYNC_6)
+                self.write_config(VPN_CONFIG + WEB, sync="  interval: 1h\n")
+                self.proc.send_signal(signal.SIGHUP)
+                tr, _ = self.notify.wait_for("RELOADING", "1", timeout=3, since=t) or self.fail("no RELOADING=1")
+                self.assertIsNotNone(self.notify.wait_for("READY", "1", since=tr, timeout=3), "no READY=1 after reload")
+                self.wait_status("applied 1 change; in sync: 7 forwards in 3 groups", timeout=3, since=tr)
+                self.assertTable(PPTP + L2TP + [WEB_ENTRY])
+                self.stop_daemon()
+
+        def test_sighup_broken_file_keeps_the_old_one_and_sigusr1_runs_a_pass(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config(sync="  interval: 1h\n")
+                self.start_daemon()
+                t, _ = self.wait_status(IN_SYNC_6)
+                self.write_config(VPN_CONFIG + WEB.replace("tcp,", "tcpx,"), sync="  interval: 1h\n")
+                self.proc.send_signal(signal.SIGHUP)
+                tr, _ = self.notify.wait_for("RELOADING", "1", timeout=3, since=t) or self.fail("no RELOADING=1")
+                self.assertIsNotNone(self.notify.wait_for("READY", "1", since=tr, timeout=3))
+                self.wait_status("reload failed: 1 error in %s" % self.config, since=tr)
+                self.assertRegex(self.err(), r"portkeep\.yaml:%d:18: unknown proto 'tcpx'" % line_of(self.config, "tcpx"))
+                self.assertAlive()
+
+                # the old file is still served: SIGUSR1 repairs drift by it
+                self.fake.set_table(PPTP + L2TP[:3])
+                t2 = time.monotonic()
+                self.proc.send_signal(signal.SIGUSR1)
+                self.wait_status("applied 1 change; " + IN_SYNC_6, timeout=3, since=t2)
+                self.assertTable(PPTP + L2TP)
+                self.stop_daemon()
+
+        def test_sigterm_during_a_slow_request(self):
+                self.start_fake(PPTP + L2TP)
+                self.fake.fail(fault="latency", ms=1800, method="GET", path="/nat_reg.html")
+                self.write_config(sync="  interval: 1h\n")
+                self.start_daemon()
+                self.wait_requests("POST /login.html", 1)
+                time.sleep(0.3)  # the read is in flight
+                self.stop_daemon(within=1.0)
+                self.assertIn("abandoning the request in flight", self.err())
+                self.assertIsNone(self.notify.wait_for("STATUS", "in sync", timeout=0), "the pass finished")
+                self.assertLoggedOut()
+                self.assertTable(PPTP + L2TP)
+
+        def test_sigterm_between_passes(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config(sync="  interval: 1h\n")
+                self.start_daemon()
+                self.wait_status(IN_SYNC_6)
+                self.stop_daemon(within=0.5)
+                self.assertLoggedOut()
+
+
+class Failures(DaemonTest):
+        def test_outage_is_shown_and_recovered_from(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config(sync="  interval: 1s\n")
+                self.start_daemon()
+                t, _ = self.wait_status(IN_SYNC_6)
+
+                self.fake.fail(fault="http500")
+                t1, _ = self.wait_status("unexpected answer from the router, retry in 1s", since=t)
+                # backing off: the next failure waits twice as long
+                t2, _ = self.wait_status("unexpected answer from the router, retry in 2s", since=t1, timeout=3)
+                self.assertGreaterEqual(t2 - t1, 0.7)
+                self.assertIn("HTTP 500", self.err())
+                self.assertAlive()
+                self.fake.clear_faults()
+                t3, _ = self.wait_status(IN_SYNC_6, since=t2, timeout=4)
+
+                # the router gone: a good pass reset the backoff
+                self.fake.stop()
+                self.wait_status("router unreachable, retry in 1s", since=t3, timeout=3)
+                self.assertAlive()
+                st = self.read_status_json()
+                self.assertEqual((st["last_pass"]["result"], st["last_pass"]["ok"]), ("failed", False))
+                self.assertIn("router unreachable", st["status"])
+                self.stop_daemon()
+                self.fake = None
+
+        def test_rejected_login_waits_ten_minutes(self):
+                self.start_fake(PPTP + L2TP, password="not-the-one-in-the-file")
+                self.write_config(sync="  interval: 1s\n")
+                self.start_daemon()
+                self.wait_status("login rejected, retry in 10m")
+                self.assertIn("rejected", self.err())
+                time.sleep(2.5)  # more than the 1s interval and its first backoff
+                self.assertEqual(self.fake.stats()["events"].get("logins_failed"), 1)
+                self.assertAlive()
+                st = self.read_status_json()
+                self.assertEqual(st["last_pass"]["result"], "failed")
+                self.assertAlmostEqual(utc(st["next_pass"]) - utc(st["last_pass"]["finished"]), 600, delta=3)
+                self.stop_daemon()
+
+
+class Lock(DaemonTest):
+        def test_oneshot_apply_waits_for_the_daemons_pass(self):
+                self.start_fake(PPTP + L2TP)
+                self.fake.fail(fault="latency", ms=1500, method="GET", path="/nat_reg.html")
+                self.write_config(sync="  interval: 1h\n")
+                self.start_daemon(env={"PORTKEEP_LOCK_TIMEOUT": "2"})
+                self.wait_requests("POST /login.html", 1)  # the daemon's pass holds the lock
+
+                waited = {}
+
+                def patient():
+                        waited["res"] = self.portkeep("apply", env={"PORTKEEP_LOCK_TIMEOUT": "10"})
+                        waited["at"] = time.monotonic()
+
+                th = threading.Thread(target=patient)
+                th.start()
+                res = self.portkeep("apply", env={"PORTKEEP_LOCK_TIMEOUT": "0"})
+                self.assertExit(res, 1)
+                self.assertIn("pid %d" % self.proc.pid, res.err)
+                th.join(20)
+                self.assertExit(waited["res"], 0)
+                t_sync = self.notify.wait_for("STATUS", IN_SYNC_6, timeout=0)
+                self.assertIsNotNone(t_sync)
+                self.assertGreater(waited["at"], t_sync[0], "the one-shot apply did not wait for the daemon")
+                self.assertEqual(self.fake.stats()["events"].get("logins_ok"), 2)
+                self.assertLoggedOut()
+                self.stop_daemon()
+
+
+if __name__ == "__main__":
+        main()
