@@ -795,11 +795,21 @@ static int submit_entries(Router *r, const Entries *e, const char *what) {
         return router_set_error(r, -EREMOTEIO, "router refused the %s: %s", what, words);
 }
 
+static void entry_done(Entry *e) {
+        for (size_t j = 0; j < _F_MAX; j++)
+                free(e->v[j]);
+}
+
 static int add_once(Router *r, const Forward *f) {
         _cleanup_(entries_done) Entries e = {};
+        _cleanup_(entry_done) Entry add = {};
         Entry *p;
         int k;
 
+        /* what the router cannot store is refused before any request */
+        k = entry_from_forward(r, f, &add);
+        if (k < 0)
+                return k;
         k = read_entries(r, &e);
         if (k < 0)
                 return k;
@@ -811,11 +821,8 @@ static int add_once(Router *r, const Forward *f) {
         if (!p)
                 return -ENOMEM;
         e.items = p;
-        e.items[e.n] = (Entry){};
-        e.n++;
-        k = entry_from_forward(r, f, &e.items[e.n - 1]);
-        if (k < 0)
-                return k;
+        e.items[e.n++] = add;
+        add = (Entry){};
         return submit_entries(r, &e, "add");
 }
 

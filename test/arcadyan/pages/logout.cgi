@@ -1,0 +1,1 @@
+<html><head><title>LOGIN</title></head><body></body></html>
