@@ -128,7 +128,6 @@ static void set_status(Daemon *d, const char *status) {
                 free(d->state.status);
                 d->state.status = s;
         }
-        (void) sd_notifyf(0, "STATUS=%s", status);
 }
 
 static void write_state(Daemon *d) {
@@ -142,6 +141,14 @@ static void write_state(Daemon *d) {
         r = state_write(dir, &d->state);
         if (r < 0)
                 log_warning_errno(r, "cannot write %s/%s: %m, ignoring", dir, STATE_FILE_NAME);
+}
+
+/* status.json first, then STATUS=: whoever reacts to the one finds the
+ * other up to date. */
+static void publish(Daemon *d) {
+        write_state(d);
+        if (d->state.status)
+                (void) sd_notifyf(0, "STATUS=%s", d->state.status);
 }
 
 static int schedule_pass(Daemon *d, uint64_t usec) {
@@ -249,7 +256,7 @@ static void record_pass(Daemon *d, uint64_t started, const char *result, bool ok
         d->state.finished_usec = now(CLOCK_REALTIME);
         d->state.ok = ok;
         d->state.changes = changes;
-        write_state(d);
+        publish(d);
 }
 
 static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
@@ -331,6 +338,7 @@ static int pass_prepare(Daemon *d, uint64_t started, Lock **ret_lock, Router **r
                 log_info("%s", status);
                 set_status(d, status);
                 (void) schedule_pass(d, LOCK_RETRY_USEC);
+                publish(d);
                 goto fail;
         }
         if (r < 0) {
@@ -468,6 +476,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                          "reload failed: %zu error%s in %s; still running the previous configuration",
                          errors.n, errors.n == 1 ? "" : "s", d->config_path);
                 set_status(d, status);
+                publish(d);
                 (void) sd_notify(0, "READY=1");
                 return 0;
         }
