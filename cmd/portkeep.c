@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* portkeep: keeps a router's port-forwarding table equal to a YAML file.
  * Argument parsing, verb dispatch and exit codes; the work is in lib/. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "config-build.h"
 #include "config.h"
@@ -20,6 +22,8 @@
 #include "pass.h"
 #include "plan.h"
 #include "router.h"
+#include "state.h"
+#include "status.h"
 
 #define DEFAULT_CONFIG PORTKEEP_SYSCONFDIR "/portkeep/portkeep.yaml"
 
@@ -349,9 +353,58 @@ static int verb_export(const Options *o, int argc, char **argv) {
         return 0;
 }
 
-static int verb_not_yet(const Options *o, int argc, char **argv) {
-        log_error("'%s' is not available yet in this version of portkeep.", argv[0]);
-        return 1;
+/* Exit 0 while the daemon runs (whatever its last pass did: see "result"),
+ * 1 when no daemon has run for this config or it is no longer running. */
+static int verb_status(const Options *o, int argc, char **argv) {
+        _cleanup_(state_done) State s = {};
+        _cleanup_(freep) char *unit = NULL, *ours = NULL, *theirs = NULL;
+        const char *dir = lock_runtime_directory(), *path = config_path(o);
+        struct timespec ts;
+        bool running;
+        int r;
+
+        if (argc > 1)
+                return usage_error("status takes no arguments, got '%s'", argv[1]);
+        if (status_unit_name(path, &unit) < 0)
+                unit = NULL;
+
+        r = state_read(dir, &s);
+        if (r < 0) {
+                if (o->json)
+                        status_print_json(NULL, false, stdout);
+                if (r == -ENOENT)
+                        log_error("no daemon has run for this config (no %s/" STATE_FILE_NAME "): start it with systemctl start %s",
+                                  dir, unit ? unit : "portkeep");
+                else if (r == -EACCES)
+                        log_error("cannot read %s/" STATE_FILE_NAME ": %s; run it as root", dir, strerror(-r));
+                else if (r == -EBADMSG)
+                        log_error("%s/" STATE_FILE_NAME " is not a status file this version of portkeep understands",
+                                  dir);
+                else
+                        log_error_errno(r, "cannot read %s/" STATE_FILE_NAME ": %m", dir);
+                return 1;
+        }
+
+        /* One runtime directory per config base name: say so when it holds
+         * another file's daemon. */
+        ours = realpath(path, NULL);
+        theirs = s.config ? realpath(s.config, NULL) : NULL;
+        if (ours && theirs && !streq(ours, theirs))
+                log_warning("%s/" STATE_FILE_NAME " belongs to the daemon for %s, not %s", dir, s.config, path);
+
+        running = status_daemon_running(s.pid);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (o->json)
+                status_print_json(&s, running, stdout);
+        else
+                status_print(&s, running, (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000, stdout);
+        fflush(stdout);
+        if (!running) {
+                log_error("the daemon (pid %ld) is not running; the last pass it recorded is shown. Start it with systemctl start %s",
+                          (long) s.pid, unit ? unit : "portkeep");
+                return 1;
+        }
+        return 0;
 }
 
 static const Verb verbs[] = {
@@ -361,7 +414,7 @@ static const Verb verbs[] = {
         { "show",    verb_show,    "",                      "print the router's table, managed entries marked" },
         { "export",  verb_export,  "",                      "print the router's table as a portkeep YAML file" },
         { "run",     verb_run,     "",                      "daemon: reconcile every sync.interval" },
-        { "status",  verb_not_yet, "",                      "the running daemon's last pass" },
+        { "status",  verb_status,  "",                      "the running daemon's last pass" },
         { "version", verb_version, "",                      "print the version" },
 };
 
@@ -435,5 +488,10 @@ int main(int argc, char **argv) {
         if ((o.force || o.dry_run) && !streq(v->name, "apply"))
                 return usage_error("--force and --dry-run go with 'apply', not '%s'", v->name);
 
+        /* The runtime directory (lock, status.json) follows the file's name. */
+        if (lock_set_config_path(config_path(&o)) < 0) {
+                log_error("out of memory");
+                return 1;
+        }
         return v->run(&o, argc - optind, argv + optind);
 }

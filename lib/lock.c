@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,17 +54,63 @@ int lock_name_from_url(const char *url, char **ret) {
         return 0;
 }
 
+#define RUNTIME_BASE "/run/portkeep"
+
+static char *config_runtime_dir = NULL;
+
+int lock_runtime_directory_for(const char *config_path, char **ret) {
+        _cleanup_(freep) char *name = NULL;
+        const char *base;
+        size_t n;
+        char *d;
+
+        base = config_path ? strrchr(config_path, '/') : NULL;
+        base = base ? base + 1 : config_path ? config_path : "";
+        n = strlen(base);
+        if (n > 5 && streq(base + n - 5, ".yaml"))
+                n -= 5;
+        else if (n > 4 && streq(base + n - 4, ".yml"))
+                n -= 4;
+        name = strndup(base, n);
+        if (!name)
+                return -ENOMEM;
+
+        if (n == 0 || n > NAME_MAX_LEN || streq(name, ".") || streq(name, "..") || streq(name, "portkeep"))
+                d = strdup(RUNTIME_BASE);
+        else if (asprintf(&d, RUNTIME_BASE "-%s", name) < 0)
+                d = NULL;
+        if (!d)
+                return -ENOMEM;
+        *ret = d;
+        return 0;
+}
+
+int lock_set_config_path(const char *config_path) {
+        char *d = NULL;
+        int r;
+
+        if (config_path) {
+                r = lock_runtime_directory_for(config_path, &d);
+                if (r < 0)
+                        return r;
+        }
+        free(config_runtime_dir);
+        config_runtime_dir = d;
+        return 0;
+}
+
 const char *lock_runtime_directory(void) {
         static char buf[4096];
         const char *e = secure_getenv("RUNTIME_DIRECTORY");
+        const char *fallback = config_runtime_dir ? config_runtime_dir : RUNTIME_BASE;
         size_t n;
 
         if (!e || !*e)
-                return "/run/portkeep";
+                return fallback;
         /* systemd joins several RuntimeDirectory= with ':'; the first is ours. */
         n = strcspn(e, ":");
         if (n >= sizeof buf)
-                return "/run/portkeep";
+                return fallback;
         memcpy(buf, e, n);
         buf[n] = '\0';
         return buf;
@@ -119,11 +166,27 @@ static int write_holder(int fd) {
         return 0;
 }
 
+/* root running a one-shot beside the unit's daemon (DynamicUser=yes, its
+ * own user) must not leave a lock file that daemon cannot open: the file
+ * goes to whoever owns the directory. */
+static void give_to_directory_owner(int fd, const char *dir) {
+        struct stat d, f;
+
+        if (geteuid() != 0 || stat(dir, &d) < 0 || fstat(fd, &f) < 0)
+                return;
+        if (f.st_uid == d.st_uid && f.st_gid == d.st_gid)
+                return;
+        if (fchown(fd, d.st_uid, d.st_gid) < 0) {
+                /* the read-only fallback in lock_acquire() still works */
+        }
+}
+
 int lock_acquire(const char *url, uint64_t timeout_usec, Lock **ret, pid_t *ret_holder,
                  char **ret_path) {
         _cleanup_(freep) char *name = NULL, *path = NULL;
         _cleanup_(closep) int fd = -EBADF;
         const char *dir = lock_runtime_directory();
+        bool read_only = false;
         uint64_t deadline;
         Lock *l;
         int r;
@@ -144,8 +207,16 @@ int lock_acquire(const char *url, uint64_t timeout_usec, Lock **ret, pid_t *ret_
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return -errno;
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+        if (fd < 0 && errno == EACCES) {
+                /* Made by another user (root's one-shot in the daemon's
+                 * directory, before the chown below existed): flock() works
+                 * on a read-only descriptor too; only the pid is not written. */
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+                read_only = true;
+        }
         if (fd < 0)
                 return -errno;
+        give_to_directory_owner(fd, dir);
 
         deadline = now_usec() + timeout_usec;
         for (;;) {
@@ -161,9 +232,11 @@ int lock_acquire(const char *url, uint64_t timeout_usec, Lock **ret, pid_t *ret_
                 usleep(RETRY_USEC);
         }
 
-        r = write_holder(fd);
-        if (r < 0)
-                return r;
+        if (!read_only) {
+                r = write_holder(fd);
+                if (r < 0)
+                        return r;
+        }
 
         l = malloc(sizeof *l);
         if (!l)

@@ -8,8 +8,7 @@
  * the routers keep one admin session per client address and a second login
  * or a logout would cut the first.
  *
- * The lock is a file in the runtime directory ($RUNTIME_DIRECTORY, else
- * /run/portkeep), named after the router's host ("192.168.11.1.lock", or
+ * The lock is a file in the runtime directory (lock_runtime_directory()), named after the router's host ("192.168.11.1.lock", or
  * "127.0.0.1:8080.lock" when the URL names a port), held with flock() and
  * holding the pid of its holder. */
 
@@ -21,8 +20,27 @@ typedef struct Lock Lock;
  * is given. Returns 0, -EINVAL for a URL without a host, -ENOMEM. */
 int lock_name_from_url(const char *url, char **ret);
 
-/* The runtime directory, not created. */
+/* The runtime directory, not created: $RUNTIME_DIRECTORY (its first entry)
+ * when set, as systemd sets it for the unit; otherwise derived from the
+ * config file given to lock_set_config_path(), so that a one-shot run and
+ * `portkeep status` find what the unit of that file uses:
+ *
+ *   .../portkeep.yaml (or none given)  ->  /run/portkeep      (portkeep.service)
+ *   .../NAME.yaml or .../NAME.yml      ->  /run/portkeep-NAME (portkeep@NAME.service)
+ *
+ * Only the file's base name counts, not its directory. A NAME that is not a
+ * plain file name (empty, ".", "..") falls back to /run/portkeep. Not nested
+ * (/run/portkeep/NAME): systemd removes and re-owns a RuntimeDirectory= with
+ * everything below it, which would hit the instances inside portkeep's own. */
 const char *lock_runtime_directory(void);
+
+/* Remembers the config file (copied) for lock_runtime_directory(); NULL
+ * forgets it. Returns 0 or -ENOMEM. */
+int lock_set_config_path(const char *config_path);
+
+/* The directory lock_runtime_directory() would pick for config_path with
+ * $RUNTIME_DIRECTORY unset, in *ret (freed by the caller). 0 or -ENOMEM. */
+int lock_runtime_directory_for(const char *config_path, char **ret);
 
 /* $PORTKEEP_LOCK_TIMEOUT (seconds) if set and valid, else the default. */
 uint64_t lock_timeout_usec(void);

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+#include "lock.h"
+#include "macro.h"
+#include "status.h"
+
+#define USEC_PER_SEC UINT64_C(1000000)
+
+bool status_daemon_running(pid_t pid) {
+        _cleanup_(fclosep) FILE *f = NULL;
+        char path[64], comm[32];
+
+        if (pid <= 0)
+                return false;
+        if (kill(pid, 0) < 0 && errno != EPERM)
+                return false;
+        snprintf(path, sizeof path, "/proc/%ld/comm", (long) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return true; /* hidden from us (hidepid=), but kill() found it */
+        if (!fgets(comm, sizeof comm, f))
+                return false;
+        comm[strcspn(comm, "\n")] = '\0';
+        /* Another process that got the pid after the daemon died is not it. */
+        return streq(comm, "portkeep");
+}
+
+int status_unit_name(const char *config_path, char **ret) {
+        static const char prefix[] = "/run/portkeep-";
+        _cleanup_(freep) char *dir = NULL;
+        char *u;
+        int r;
+
+        r = lock_runtime_directory_for(config_path, &dir);
+        if (r < 0)
+                return r;
+        if (strncmp(dir, prefix, sizeof prefix - 1) == 0) {
+                if (asprintf(&u, "portkeep@%s", dir + sizeof prefix - 1) < 0)
+                        return -ENOMEM;
+        } else if (!(u = strdup("portkeep")))
+                return -ENOMEM;
+        *ret = u;
+        return 0;
+}
+
+static const char *local_time(uint64_t usec, char buf[static 64]) {
+        time_t t = (time_t) (usec / USEC_PER_SEC);
+        struct tm tm;
+
+        if (usec == 0 || !localtime_r(&t, &tm) || strftime(buf, 64, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+                return "?";
+        return buf;
+}
+
+/* "45s", "3m", "2h5m", "3d" */
+static const char *span(uint64_t usec, char buf[static 32]) {
+        uint64_t s = (usec + USEC_PER_SEC / 2) / USEC_PER_SEC;
+
+        if (s < 60)
+                snprintf(buf, 32, "%" PRIu64 "s", s);
+        else if (s < 3600)
+                snprintf(buf, 32, "%" PRIu64 "m", s / 60);
+        else if (s < 86400)
+                snprintf(buf, 32, "%" PRIu64 "h%" PRIu64 "m", s / 3600, (s % 3600) / 60);
+        else
+                snprintf(buf, 32, "%" PRIu64 "d", s / 86400);
+        return buf;
+}
+
+static const char *relative(uint64_t t, uint64_t now, char buf[static 48]) {
+        char d[32];
+
+        if (t > now)
+                snprintf(buf, 48, "in %s", span(t - now, d));
+        else
+                snprintf(buf, 48, "%s ago", span(now - t, d));
+        return buf;
+}
+
+void status_print(const State *s, bool running, uint64_t now_usec, FILE *f) {
+        char a[64], b[48], d[32];
+
+        if (running)
+                fprintf(f, "daemon:    running (pid %ld)\n", (long) s->pid);
+        else
+                fprintf(f, "daemon:    not running (was pid %ld)\n", (long) s->pid);
+        fprintf(f, "config:    %s\n", s->config ? s->config : "?");
+        fprintf(f, "router:    %s\n", s->router ? s->router : "?");
+        fprintf(f, "status:    %s\n", s->status ? s->status : "?");
+        if (s->have_last_pass) {
+                fprintf(f, "last pass: %s, %u change%s, finished %s (%s", s->result ? s->result : "?", s->changes,
+                        s->changes == 1 ? "" : "s", local_time(s->finished_usec, a),
+                        relative(s->finished_usec, now_usec, b));
+                if (s->finished_usec >= s->started_usec && s->started_usec > 0)
+                        fprintf(f, ", took %s", span(s->finished_usec - s->started_usec, d));
+                fputs(")\n", f);
+        } else
+                fputs("last pass: none yet\n", f);
+        if (!running)
+                fputs("next pass: none, the daemon is not running\n", f);
+        else if (s->next_pass_usec > 0)
+                fprintf(f, "next pass: %s (%s)\n", local_time(s->next_pass_usec, a),
+                        s->next_pass_usec > now_usec ? relative(s->next_pass_usec, now_usec, b) : "due now");
+        else
+                fputs("next pass: none planned\n", f);
+}
+
+static void json_time(FILE *f, uint64_t usec) {
+        time_t t = (time_t) (usec / USEC_PER_SEC);
+        struct tm tm;
+        char buf[32];
+
+        if (usec == 0 || !gmtime_r(&t, &tm) || strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                fputs("null", f);
+        else
+                fprintf(f, "\"%s\"", buf);
+}
+
+void status_print_json(const State *s, bool running, FILE *f) {
+        if (!s) {
+                fputs("{\"version\":1,\"running\":false,\"pid\":null,\"config\":null,\"router\":null,"
+                      "\"last_pass\":null,\"next_pass\":null,\"status\":null}\n", f);
+                return;
+        }
+        fprintf(f, "{\"version\":1,\"running\":%s,\"pid\":%ld,\"config\":", running ? "true" : "false",
+                (long) s->pid);
+        json_write_string(f, s->config);
+        fputs(",\"router\":", f);
+        json_write_string(f, s->router);
+        fputs(",\"last_pass\":", f);
+        if (s->have_last_pass) {
+                fputs("{\"started\":", f);
+                json_time(f, s->started_usec);
+                fputs(",\"finished\":", f);
+                json_time(f, s->finished_usec);
+                fputs(",\"result\":", f);
+                json_write_string(f, s->result);
+                fprintf(f, ",\"ok\":%s,\"changes\":%u}", s->ok ? "true" : "false", s->changes);
+        } else
+                fputs("null", f);
+        fputs(",\"next_pass\":", f);
+        json_time(f, running ? s->next_pass_usec : 0);
+        fputs(",\"status\":", f);
+        json_write_string(f, s->status);
+        fputs("}\n", f);
+}
