@@ -236,7 +236,7 @@ static void pass_failed(Daemon *d, const char *words, const char *message, int e
         d->failures++;
         delay = backoff_usec(d, error);
         format_duration(delay, dur);
-        log_error("%s; retry in %s", message, dur);
+        log_event(LOG_EVENT_PASS_FAILED, LOG_ERR, NULL, "%s; retry in %s", message, dur);
         if (asprintf(&status, "%s, retry in %s", words, dur) < 0)
                 status = NULL;
         set_status(d, status ? status : words);
@@ -275,7 +275,10 @@ static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
                                  res->n_applied == 1 ? "" : "s", insync);
                 else
                         snprintf(buf, sizeof buf, "%s", insync);
-                log_info("%s", buf);
+                if (res->n_applied > 0)
+                        log_event(LOG_EVENT_DRIFT_REPAIRED, LOG_NOTICE, NULL, "%s", buf);
+                else
+                        log_info("%s", buf);
                 set_status(d, buf);
                 (void) schedule_pass(d, c->interval_usec);
                 record_pass(d, started, res->n_applied > 0 ? "applied" : "in sync", true,
@@ -285,7 +288,7 @@ static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
         case PASS_REFUSED:
                 d->failures = 0;
                 format_duration(c->interval_usec, dur);
-                log_error("%s Next try in %s.", res->message, dur);
+                log_event(LOG_EVENT_PASS_REFUSED, LOG_ERR, NULL, "%s Next try in %s.", res->message, dur);
                 snprintf(buf, sizeof buf, "refused by a safety guard, nothing changed (see 'portkeep plan'); next try in %s",
                          dur);
                 set_status(d, buf);

@@ -33,6 +33,29 @@ int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
 #define log_warning_errno(error, ...) log_internal(LOG_WARNING, (error), __VA_ARGS__)
 #define log_error_errno(error, ...) log_internal(LOG_ERR, (error), __VA_ARGS__)
 
+/* Events a user may want to find in the journal, each with a fixed
+ * MESSAGE_ID (listed in README.md, "Run it as a service"). */
+typedef enum LogEvent {
+        LOG_EVENT_FORWARD_ADDED,   /* a forward added to the router (also by an undo) */
+        LOG_EVENT_FORWARD_DELETED, /* a forward deleted from the router (also by an undo) */
+        LOG_EVENT_DRIFT_REPAIRED,  /* a daemon pass found the router changed and repaired it */
+        LOG_EVENT_PASS_FAILED,     /* a daemon pass failed */
+        LOG_EVENT_PASS_REFUSED,    /* a daemon pass refused by a safety guard */
+        _LOG_EVENT_MAX,
+} LogEvent;
+
+/* "aa58e47b..." (32 hex digits) */
+const char *log_event_message_id(LogEvent kind);
+
+struct Forward;
+/* Logs one event. When stderr is the journal, it is sent as one structured
+ * entry (sd_journal_send: MESSAGE, PRIORITY, MESSAGE_ID and, when f is given,
+ * PORTKEEP_GROUP, PORTKEEP_PROTO, PORTKEEP_PORTS, PORTKEEP_LAN_IP,
+ * PORTKEEP_LAN_PORTS, PORTKEEP_WAN); otherwise, or if that send fails, it is
+ * the same line log_internal() would write. The message must not hold a
+ * secret (no password, token or cookie: nothing here adds one). Returns 0. */
+int log_event(LogEvent kind, int level, const struct Forward *f, const char *fmt, ...) _printf_(4, 5);
+
 struct ConfigErrors;
 /* Prints each error as "FILE:LINE:COLUMN: message", then the source line and
  * a caret under the column. Always printed, whatever the level. */

@@ -253,7 +253,8 @@ static int do_step(Router *r, const Step *s, const char *prefix) {
                           router_words(r, k));
                 return k;
         }
-        log_info("%s%s %s", prefix, s->add ? "added" : "deleted", b);
+        log_event(s->add ? LOG_EVENT_FORWARD_ADDED : LOG_EVENT_FORWARD_DELETED, LOG_INFO, &s->f, "%s%s %s",
+                  prefix, s->add ? "added" : "deleted", b);
         return 0;
 }
 
