@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The systemd units as built (systemd/*.in through configure_file).
+
+  test-units.py verify   PORTKEEP BINDIR UNITDIR
+      systemd-analyze verify on each unit, ExecStart pointed at the built
+      binary: any output or a non-zero exit fails; and
+      systemd-analyze security --offline=true rates each service <= 2.0.
+  test-units.py sandbox  PORTKEEP BINDIR UNITDIR FAKE
+      runs the daemon under strace against the fake AirStation (two passes,
+      a change, sd_notify) and checks what it did against the unit's own
+      SystemCallFilter= and RestrictAddressFamilies=, and that it wrote only
+      in its runtime directory. Exits 77 without strace.
+PID 1 here is not always systemd, so the units are not started for real."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+MAX_EXPOSURE = 2.0
+SERVICES = ["portkeep.service", "portkeep@.service", "portkeep-apply.service"]
+
+
+def fail(msg):
+        print("FAIL: " + msg)
+        sys.exit(1)
+
+
+def units_for_test(portkeep, bindir, unitdir, tmp):
+        """Copies of the built units with bindir/portkeep replaced by the built
+        binary; the template as an instance, portkeep@test.service."""
+        paths = []
+        for name in SERVICES:
+                with open(os.path.join(unitdir, name)) as f:
+                        text = f.read()
+                if "@BINDIR@" in text or "@DOCDIR@" in text:
+                        fail("%s: a placeholder was not replaced by configure_file" % name)
+                exe = os.path.join(bindir, "portkeep")
+                if "ExecStart=%s " % exe not in text:
+                        fail("%s: ExecStart does not run %s" % (name, exe))
+                text = text.replace(exe + " ", os.path.abspath(portkeep) + " ")
+                out = os.path.join(tmp, name.replace("@.", "@test."))
+                with open(out, "w") as f:
+                        f.write(text)
+                paths.append(out)
+        shutil.copy(os.path.join(unitdir, "portkeep-apply.timer"), tmp)
+        paths.append(os.path.join(tmp, "portkeep-apply.timer"))
+        return paths
+
+
+def analyze(*args, cwd):
+        p = subprocess.run(["systemd-analyze"] + list(args), cwd=cwd, capture_output=True, text=True,
+                           env=dict(os.environ, SYSTEMD_PAGER="", SYSTEMD_COLORS="0"))
+        return p.returncode, p.stdout, p.stderr
+
+
+def verify(portkeep, bindir, unitdir):
+        tmp = tempfile.mkdtemp(prefix="portkeep-units-")
+        try:
+                for path in units_for_test(portkeep, bindir, unitdir, tmp):
+                        name = os.path.basename(path)
+                        rc, out, err = analyze("verify", "--man=yes", "./" + name, cwd=tmp)
+                        if rc != 0 or out.strip() or err.strip():
+                                fail("systemd-analyze verify %s: exit %d\n%s%s" % (name, rc, out, err))
+                        print("ok: verify %s" % name)
+                        if not name.endswith(".service"):
+                                continue
+                        rc, out, err = analyze("security", "--offline=true", "--no-pager", "./" + name, cwd=tmp)
+                        m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", out)
+                        if not m:
+                                fail("systemd-analyze security %s: no rating\n%s%s" % (name, out, err))
+                        if float(m.group(1)) > MAX_EXPOSURE:
+                                fail("%s: exposure %s > %.1f\n%s" % (name, m.group(1), MAX_EXPOSURE, out))
+                        print("ok: security %s rates %s" % (name, m.group(1)))
+        finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+def unit_settings(path):
+        settings = {}
+        with open(path) as f:
+                for line in f:
+                        line = line.strip()
+                        if line and not line.startswith(("#", "[")) and "=" in line:
+                                k, v = line.split("=", 1)
+                                settings.setdefault(k, []).append(v)
+        return settings
+
+
+def syscall_group(name):
+        out = subprocess.run(["systemd-analyze", "syscall-filter", name], capture_output=True, text=True,
+                             check=True).stdout
+        names = set()
+        for line in out.splitlines()[1:]:
+                t = line.strip()
+                if t and not t.startswith("#"):
+                        names |= syscall_group(t) if t.startswith("@") else {t}
+        return names
+
+
+def allowed_syscalls(settings):
+        allow = None
+        for v in settings["SystemCallFilter"]:
+                deny = v.startswith("~")
+                names = set()
+                for item in v.lstrip("~").split():
+                        names |= syscall_group(item) if item.startswith("@") else {item}
+                if deny:
+                        allow -= names
+                else:
+                        allow = names if allow is None else allow | names
+        return allow
+
+
+def sandbox(portkeep, bindir, unitdir, fake):
+        if not shutil.which("strace"):
+                print("SKIP: strace is not installed")
+                sys.exit(77)
+        settings = unit_settings(os.path.join(unitdir, "portkeep.service"))
+        allow = allowed_syscalls(settings)
+        families = set(settings["RestrictAddressFamilies"][0].split())
+        tmp = tempfile.mkdtemp(prefix="portkeep-sandbox-")
+        fake_proc = None
+        try:
+                run, creds = os.path.join(tmp, "run"), os.path.join(tmp, "creds")
+                os.mkdir(creds)
+                with open(os.path.join(creds, "router-password"), "w") as f:
+                        f.write("pw-for-sandbox\n")
+                with open(os.path.join(tmp, "pw"), "w") as f:
+                        f.write("pw-for-sandbox\n")
+                with open(os.path.join(tmp, "table.json"), "w") as f:
+                        f.write("[]")
+                portfile = os.path.join(tmp, "port")
+                fake_proc = subprocess.Popen([sys.executable, fake, "--port", "0", "--port-file", portfile,
+                                              "--table", os.path.join(tmp, "table.json"), "--password-file",
+                                              os.path.join(tmp, "pw")], stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.DEVNULL)
+                deadline = time.monotonic() + 10
+                while not os.path.exists(portfile) and time.monotonic() < deadline:
+                        time.sleep(0.02)
+                with open(portfile) as f:
+                        port = int(f.read())
+                config = os.path.join(tmp, "portkeep.yaml")
+                with open(config, "w") as f:
+                        f.write("version: 1\nrouter:\n  driver: airstation\n  url: http://127.0.0.1:%d\n"
+                                "  password_credential: router-password\n  firmware: nosave\n"
+                                "defaults:\n  lan_ip: 192.168.11.3\nsync:\n  interval: 1s\n"
+                                "groups:\n  - name: PPTP\n    preset: pptp\n" % port)
+                notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                notify.bind(os.path.join(tmp, "notify"))
+                trace = os.path.join(tmp, "strace.txt")
+                env = dict(os.environ, RUNTIME_DIRECTORY=run, CREDENTIALS_DIRECTORY=creds, no_proxy="*",
+                           NOTIFY_SOCKET=os.path.join(tmp, "notify"))
+                os.mkdir(run)
+                d = subprocess.Popen(["strace", "-f", "-qq", "-o", trace, portkeep, "-c", config, "run"],
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                time.sleep(2.5)
+                # the daemon, not strace (which would detach and leave it running)
+                with open("/proc/%d/task/%d/children" % (d.pid, d.pid)) as f:
+                        os.kill(int(f.read().split()[0]), signal.SIGTERM)
+                _, err = d.communicate(timeout=10)
+                notify.close()
+                if "applied 2 changes" not in err or "in sync: 2 forwards in 1 group" not in err:
+                        fail("the daemon did not apply and re-check:\n" + err)
+
+                with open(trace) as f:
+                        lines = f.read().splitlines()
+                used = set()
+                for line in lines:
+                        m = re.match(r"\d+\s+([a-z_0-9]+)\(", line)
+                        if m:
+                                used.add(m.group(1))
+                blocked = sorted(used - allow)
+                if blocked:
+                        fail("the daemon uses system calls the unit's SystemCallFilter= denies: %s" % blocked)
+                print("ok: %d system calls, all allowed by SystemCallFilter=" % len(used))
+                socks = {m.group(1) for line in lines for m in [re.search(r"\bsocket\((AF_[A-Z0-9]+)", line)] if m}
+                if not socks <= families or "AF_INET" not in socks or "AF_UNIX" not in socks:
+                        fail("socket families %s, the unit allows %s" % (sorted(socks), sorted(families)))
+                print("ok: socket families %s" % sorted(socks))
+                writes = set()
+                for line in lines:
+                        m = re.search(r'(?:open|openat)\((?:AT_FDCWD, )?"([^"]+)", [^)]*(O_WRONLY|O_RDWR|O_CREAT)', line)
+                        if m and "= -1" not in line:
+                                writes.add(m.group(1))
+                        m = re.search(r'(?:mkdir|rename|unlink)\w*\((?:AT_FDCWD, )?"([^"]+)"', line)
+                        if m and "= -1" not in line:
+                                writes.add(m.group(1))
+                outside = sorted(w for w in writes if not (w + "/").startswith(run + "/"))
+                if outside or not writes:
+                        fail("wrote outside $RUNTIME_DIRECTORY (ProtectSystem=strict would refuse): %s" % outside)
+                print("ok: wrote only in $RUNTIME_DIRECTORY (%d paths)" % len(writes))
+        finally:
+                if fake_proc:
+                        fake_proc.kill()
+                        fake_proc.wait()
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+        mode = sys.argv[1]
+        if mode == "verify":
+                verify(*sys.argv[2:5])
+        elif mode == "sandbox":
+                sandbox(*sys.argv[2:6])
+        else:
+                fail("usage: test-units.py verify|sandbox ...")
