@@ -128,6 +128,14 @@ static int journal_event(LogEvent kind, int level, const Forward *f, const char 
         return sd_journal_sendv(iov, (int) n);
 }
 
+/* sd_journal_send() reports success when journald's socket is missing (it
+ * drops the entry "silently"), so look first. */
+static bool journald_listens(void) {
+        struct stat st;
+
+        return stat("/run/systemd/journal/socket", &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 int log_event(LogEvent kind, int level, const Forward *f, const char *fmt, ...) {
         _cleanup_(freep) char *message = NULL;
         int saved = errno;
@@ -141,7 +149,7 @@ int log_event(LogEvent kind, int level, const Forward *f, const char *fmt, ...) 
                 if (vasprintf(&message, fmt, ap) < 0)
                         message = NULL;
                 /* No journald to take it (or it refused): the plain line. */
-                if (!message || journal_event(kind, level, f, message) < 0)
+                if (!message || !journald_listens() || journal_event(kind, level, f, message) < 0)
                         log_internal(level, 0, "%s", message ? message : fmt);
         } else
                 log_line(level, 0, fmt, ap);
