@@ -488,7 +488,7 @@ int main(int argc, char **argv) {
         if ((o.force || o.dry_run) && !streq(v->name, "apply"))
                 return usage_error("--force and --dry-run go with 'apply', not '%s'", v->name);
 
-        /* The runtime directory (lock, status.json) follows the file's name. */
+        /* The runtime directory (lock, status file) follows the file's name. */
         if (lock_set_config_path(config_path(&o)) < 0) {
                 log_error("out of memory");
                 return 1;

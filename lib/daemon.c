@@ -143,7 +143,7 @@ static void write_state(Daemon *d) {
                 log_warning_errno(r, "cannot write %s/%s: %m, ignoring", dir, STATE_FILE_NAME);
 }
 
-/* status.json first, then STATUS=: whoever reacts to the one finds the
+/* the status file first, then STATUS=: whoever reacts to the one finds the
  * other up to date. */
 static void publish(Daemon *d) {
         write_state(d);

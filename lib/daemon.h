@@ -26,7 +26,7 @@
  * sd_notify: READY=1 once the file is loaded; STATUS= after every pass and
  * failure; RELOADING=1/READY=1 around a reload; STOPPING=1; WATCHDOG=1 every
  * half of $WATCHDOG_USEC from the loop and every quarter from inside a long
- * request. The state of each pass goes to status.json (state.h).
+ * request. The state of each pass goes to the status file (state.h).
  *
  * Returns the process exit status: 0 when stopped by SIGTERM/SIGINT,
  * EX_CONFIG (78) when the file (or the password file) is invalid at start,

@@ -5,22 +5,29 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* The daemon's last pass, for `portkeep status`: a small JSON file in the
- * runtime directory (lock_runtime_directory()), named "status.json", written
- * by the daemon after every pass (to a temporary file, then renamed, so a
- * reader never sees half of it):
+/* The daemon's last pass, for `portkeep status`: a small file of KEY=VALUE
+ * lines in the runtime directory (lock_runtime_directory()), named "status",
+ * as systemd keeps its own state under /run. The daemon writes it after every
+ * pass, to a temporary file then renamed, so a reader never sees half of it:
  *
- *   {"version":1,"pid":1234,"config":"/etc/portkeep/portkeep.yaml",
- *    "router":"192.168.11.1",
- *    "last_pass":{"started":"2026-11-28T13:00:00Z","finished":"2026-11-28T13:00:02Z",
- *                 "result":"in sync","ok":true,"changes":0},
- *    "next_pass":"2026-11-28T13:05:00Z","status":"in sync: 6 forwards in 2 groups"}
+ *   VERSION=1
+ *   PID=1234
+ *   CONFIG=/etc/portkeep/portkeep.yaml
+ *   ROUTER=192.168.11.1
+ *   STATUS=in sync: 6 forwards in 2 groups
+ *   NEXT_PASS=1795870200000000
+ *   STARTED=1795869900000000
+ *   FINISHED=1795869902000000
+ *   OK=1
+ *   CHANGES=0
+ *   RESULT=in sync
  *
- * "result" is one of "in sync", "applied", "refused", "failed"; "status" is
- * the same plain words as the daemon's STATUS= line. Times are UTC, RFC 3339.
- * last_pass is null before the first pass ends. */
+ * Times are CLOCK_REALTIME microseconds. RESULT is one of "in sync",
+ * "applied", "refused", "failed"; STATUS is the same plain words as the
+ * daemon's STATUS= line. The last pass's keys are absent before the first pass
+ * ends. Users read it through `portkeep status [--json]`, not directly. */
 
-#define STATE_FILE_NAME "status.json"
+#define STATE_FILE_NAME "status"
 
 typedef struct State {
         pid_t pid;
@@ -37,8 +44,8 @@ typedef struct State {
 
 void state_done(State *s);
 
-/* Writes s atomically to dir/status.json. */
+/* Writes s atomically to dir/status. */
 int state_write(const char *dir, const State *s);
-/* Reads dir/status.json; -ENOENT if no daemon has written one, -EBADMSG if
+/* Reads dir/status; -ENOENT if no daemon has written one, -EBADMSG if
  * it is not a file this version understands. */
 int state_read(const char *dir, State *ret);

@@ -8,7 +8,7 @@
 
 #include "state.h"
 
-/* `portkeep status`: the daemon's status.json (state.h) shown to a user. */
+/* `portkeep status`: the daemon's status file (state.h) shown to a user. */
 
 /* Whether pid is a live process named "portkeep" (/proc/PID/comm). When
  * /proc hides the process (hidepid=) but it exists, it counts as running. */

@@ -3,7 +3,7 @@
 """`portkeep run` (the real binary) against the fake AirStation, with a
 stand-in notify socket recording what the daemon tells systemd: READY,
 STATUS, RELOADING, STOPPING, WATCHDOG. Signals, outages, backoff, the lock
-shared with a one-shot apply, and status.json."""
+shared with a one-shot apply, and what `portkeep status` then shows."""
 
 import calendar
 import json
@@ -111,8 +111,10 @@ class DaemonTest(PortkeepTest):
                 self.fail("the fake did not see %d x %s" % (n, key))
 
         def read_status_json(self):
-                with open(os.path.join(self.runtime, "status.json")) as f:
-                        return json.load(f)
+                """What 'portkeep status --json' says of the running daemon."""
+                r = self.portkeep("--json", "status")
+                self.assertExit(r, 0)
+                return json.loads(r.out)
 
 
 def line_of(path, text):
@@ -128,7 +130,7 @@ def utc(s):
 
 
 class Start(DaemonTest):
-        def test_ready_first_pass_and_status_json(self):
+        def test_ready_first_pass_and_status(self):
                 self.start_fake()
                 self.write_config(sync="  interval: 1h\n")
                 t0 = time.time()

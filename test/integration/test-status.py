@@ -50,7 +50,7 @@ class StatusTest(DaemonTest):
                 r = self.status()
                 self.assertExit(r, 1)
                 self.assertEqual(r.out, "")
-                self.assertIn("no daemon has run for this config (no %s/status.json): start it with systemctl start portkeep"
+                self.assertIn("no daemon has run for this config (no %s/status): start it with systemctl start portkeep"
                               % self.runtime, r.err)
                 r = self.status("--json")
                 self.assertExit(r, 1)
@@ -103,10 +103,9 @@ class StatusTest(DaemonTest):
         def test_a_pid_reused_by_another_program_is_not_the_daemon(self):
                 self.write_config()
                 os.makedirs(self.runtime)
-                with open(os.path.join(self.runtime, "status.json"), "w") as f:
+                with open(os.path.join(self.runtime, "status"), "w") as f:
                         # this python process: alive, but not portkeep
-                        json.dump({"version": 1, "pid": os.getpid(), "config": self.config, "router": "x",
-                                   "last_pass": None, "next_pass": None, "status": "started"}, f)
+                        f.write("VERSION=1\nPID=%d\nCONFIG=%s\nROUTER=x\nSTATUS=started\n" % (os.getpid(), self.config))
                 r = self.status()
                 self.assertExit(r, 1)
                 self.assertIn("daemon:    not running (was pid %d)" % os.getpid(), r.out)
@@ -118,11 +117,11 @@ class StatusTest(DaemonTest):
                                            ("home.yaml", "/run/portkeep-home", "portkeep@home"),
                                            ("office.yml", "/run/portkeep-office", "portkeep@office")):
                         self.write_config(name=name)
-                        if os.path.exists(rundir + "/status.json"):
+                        if os.path.exists(rundir + "/status"):
                                 continue  # a real daemon on this machine
                         r = self.status(env=unset)
                         self.assertExit(r, 1)
-                        self.assertIn("(no %s/status.json): start it with systemctl start %s\n" % (rundir, unit), r.err)
+                        self.assertIn("(no %s/status): start it with systemctl start %s\n" % (rundir, unit), r.err)
 
         def test_one_shot_and_status_use_the_instance_directory(self):
                 """Without $RUNTIME_DIRECTORY, in a mount namespace with its own
