@@ -192,21 +192,6 @@ static uint64_t backoff_usec(const Daemon *d, int error) {
         return b;
 }
 
-static bool is_unreachable(int error) {
-        switch (error) {
-        case -ECONNREFUSED:
-        case -EHOSTUNREACH:
-        case -ENETUNREACH:
-        case -ETIMEDOUT:
-        case -ECONNRESET:
-        case -EHOSTDOWN:
-        case -EPIPE:
-                return true;
-        default:
-                return false;
-        }
-}
-
 /* The few words of STATUS= for a failed pass. */
 static const char *failure_words(const PassResult *res, char *buf, size_t size) {
         switch (res->stage) {
@@ -219,7 +204,7 @@ static const char *failure_words(const PassResult *res, char *buf, size_t size) 
         }
         if (res->error == -EACCES)
                 return "login rejected";
-        if (is_unreachable(res->error))
+        if (router_error_is_unreachable(res->error))
                 return "router unreachable";
         if (res->error == -EBADMSG)
                 return "unexpected answer from the router";

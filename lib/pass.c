@@ -61,21 +61,6 @@ static const char *router_words(Router *r, int error) {
         return e && *e ? e : strerror(-error);
 }
 
-static bool is_unreachable(int error) {
-        switch (error) {
-        case -ECONNREFUSED:
-        case -EHOSTUNREACH:
-        case -ENETUNREACH:
-        case -ETIMEDOUT:
-        case -ECONNRESET:
-        case -EHOSTDOWN:
-        case -EPIPE:
-                return true;
-        default:
-                return false;
-        }
-}
-
 _printf_(5, 6) static void fail(PassResult *res, PassOutcome outcome, PassStage stage, int error,
                                 const char *fmt, ...) {
         va_list ap;
@@ -118,7 +103,7 @@ static void fail_contact(PassResult *res, Router *r, const Config *c, PassStage 
                      c->url);
                 break;
         default:
-                if (is_unreachable(error))
+                if (router_error_is_unreachable(error))
                         fail(res, PASS_FAILED, stage, error,
                              "could not %s the router at %s: %s; check router.url and that the router is on",
                              doing, c->url, router_words(r, error));
@@ -153,7 +138,7 @@ static void fail_change(PassResult *res, Router *r, const Config *c, const Step 
                      fwd(&s->f, b), router_words(r, error));
                 break;
         default:
-                if (is_unreachable(error))
+                if (router_error_is_unreachable(error))
                         fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error,
                              "lost the router at %s while %s %s: %s; check that the router is on",
                              c->url, verb, fwd(&s->f, b), router_words(r, error));
@@ -218,30 +203,6 @@ static int make_plan(const Config *c, const Table *actual, bool split, bool forc
         return plan_compute(&c->desired, actual, &o, ret);
 }
 
-/* As multisets: every forward of a matched by an equal one of b. */
-static bool tables_equal(const Table *a, const Table *b) {
-        _cleanup_(freep) bool *used = NULL;
-
-        if (a->n != b->n)
-                return false;
-        if (a->n == 0)
-                return true;
-        used = calloc(b->n, sizeof(bool));
-        if (!used)
-                return false;
-        for (size_t i = 0; i < a->n; i++) {
-                size_t j;
-
-                for (j = 0; j < b->n; j++)
-                        if (!used[j] && forward_equal(&a->items[i], &b->items[j]))
-                                break;
-                if (j == b->n)
-                        return false;
-                used[j] = true;
-        }
-        return true;
-}
-
 static int do_step(Router *r, const Step *s, const char *prefix) {
         char b[FWD_MAX];
         int k;
@@ -289,7 +250,7 @@ static int roll_back(Router *r, const Steps *steps, PassResult *res) {
                 return k == -ENOMEM ? k : 0;
         }
         res->have_final = true;
-        res->rolled_back = tables_equal(&res->initial, &res->final);
+        res->rolled_back = table_equal(&res->initial, &res->final);
         return 0;
 }
 

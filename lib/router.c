@@ -287,3 +287,18 @@ int router_logout(Router *r) {
         r->logged_in = false;
         return k;
 }
+
+bool router_error_is_unreachable(int error) {
+        switch (error) {
+        case -ECONNREFUSED:
+        case -EHOSTUNREACH:
+        case -ENETUNREACH:
+        case -ETIMEDOUT:
+        case -ECONNRESET:
+        case -EHOSTDOWN:
+        case -EPIPE:
+                return true;
+        default:
+                return false;
+        }
+}

@@ -51,3 +51,7 @@ int router_delete(Router *r, const Forward *f);
 int router_logout(Router *r);
 
 const char *router_error(const Router *r);
+
+/* Whether error means the router did not answer (down, wrong address, too
+ * slow), as opposed to answering with something wrong. */
+bool router_error_is_unreachable(int error);

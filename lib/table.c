@@ -330,3 +330,27 @@ void forward_print_json(const Forward *f, FILE *out) {
         forward_print_json_members(f, out);
         fputc('}', out);
 }
+
+/* As multisets: every forward of a matched by an equal one of b. */
+bool table_equal(const Table *a, const Table *b) {
+        _cleanup_(freep) bool *used = NULL;
+
+        if (a->n != b->n)
+                return false;
+        if (a->n == 0)
+                return true;
+        used = calloc(b->n, sizeof(bool));
+        if (!used)
+                return false;
+        for (size_t i = 0; i < a->n; i++) {
+                size_t j;
+
+                for (j = 0; j < b->n; j++)
+                        if (!used[j] && forward_equal(&a->items[i], &b->items[j]))
+                                break;
+                if (j == b->n)
+                        return false;
+                used[j] = true;
+        }
+        return true;
+}

@@ -99,6 +99,8 @@ int table_add_take(Table *t, Forward *f);
 int forward_key_compare(const Forward *a, const Forward *b);
 int forward_compare(const Forward *a, const Forward *b);
 void table_sort(Table *t);
+/* Same forwards, as multisets (order does not matter). */
+bool table_equal(const Table *a, const Table *b);
 
 /* Large enough for any forward_rule_to_string() result. */
 #define FORWARD_RULE_STRING_MAX 80

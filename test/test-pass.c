@@ -83,23 +83,6 @@ static void messy_table(Table *t) {
         add(t, fw("L2TP", PROTO_UDP, 500, "192.168.11.3", 500));
 }
 
-static bool tables_equal(const Table *a, const Table *b) {
-        bool used[256] = {};
-
-        if (a->n != b->n || a->n > 256)
-                return false;
-        for (size_t i = 0; i < a->n; i++) {
-                size_t j;
-                for (j = 0; j < b->n; j++)
-                        if (!used[j] && forward_equal(&a->items[i], &b->items[j]))
-                                break;
-                if (j == b->n)
-                        return false;
-                used[j] = true;
-        }
-        return true;
-}
-
 static void copy_table(Table *dst, const Table *src) {
         for (size_t i = 0; i < src->n; i++)
                 if (table_add(dst, &src->items[i]) < 0)
@@ -136,8 +119,8 @@ static void test_apply_from_empty_then_idempotent(void) {
         CHECK(res.outcome == PASS_OK && pass_exit_code(&res) == 0);
         CHECK(!res.message);
         CHECK(res.n_applied == 6 && m.n_add == 6 && m.n_delete == 0);
-        CHECK(tables_equal(&m.table, &c.desired));
-        CHECK(res.have_final && tables_equal(&res.final, &c.desired));
+        CHECK(table_equal(&m.table, &c.desired));
+        CHECK(res.have_final && table_equal(&res.final, &c.desired));
         CHECK(m.n_logout == 2);
         pass_result_done(&res);
 
@@ -170,7 +153,7 @@ static void test_apply_messy(void) {
         /* the unmanaged entry stays, the rest is the file */
         copy_table(&want, &c.desired);
         add(&want, fw("games", PROTO_TCP, 25565, "192.168.11.40", 25565));
-        CHECK(tables_equal(&m.table, &want));
+        CHECK(table_equal(&m.table, &want));
         CHECK(m.n_delete == 2); /* the replaced PPTP entry and the stale L2TP one */
 }
 
@@ -201,8 +184,8 @@ static void test_fail_each_step(void) {
                 CHECK_MSG(&res, "change ");      /* the router's own words */
                 CHECK_MSG(&res, "(group ");      /* the forward, named */
                 CHECK(res.rolled_back && !res.undo_failed);
-                CHECK(res.have_final && tables_equal(&res.final, &start));
-                CHECK(tables_equal(&m.table, &start));
+                CHECK(res.have_final && table_equal(&res.final, &start));
+                CHECK(table_equal(&m.table, &start));
                 CHECK(m.n_logout == 1);
                 if (k >= n_steps)
                         break;
@@ -232,8 +215,8 @@ static void test_fail_during_rollback(void) {
                 CHECK(res.undo_failed);
                 CHECK(!res.rolled_back);
                 CHECK_MSG(&res, "failed too");
-                CHECK(res.have_final && tables_equal(&res.final, &m.table));
-                CHECK(!tables_equal(&m.table, &start));
+                CHECK(res.have_final && table_equal(&res.final, &m.table));
+                CHECK(!table_equal(&m.table, &start));
                 CHECK(m.n_logout == 1);
         }
 }
@@ -270,7 +253,7 @@ static void test_add_not_stored(void) {
         CHECK_MSG(&res, "verify failed");
         CHECK_MSG(&res, "missing ");
         CHECK(res.verify_plan && !plan_in_sync(res.verify_plan));
-        CHECK(res.have_final && tables_equal(&res.final, &m.table));
+        CHECK(res.have_final && table_equal(&res.final, &m.table));
         CHECK(m.table.n == 5);
         CHECK(m.n_logout == 1);
 }
@@ -320,7 +303,7 @@ static void test_guard_conflict(void) {
         CHECK(run(&m, &c, PASS_APPLY, false, &res) == 0);
         CHECK(res.outcome == PASS_REFUSED && pass_exit_code(&res) == 3);
         CHECK(m.n_changes == 0);
-        CHECK(tables_equal(&m.table, &start));
+        CHECK(table_equal(&m.table, &start));
         CHECK_MSG(&res, "192.168.11.3:1723 (group PPTP)");
         CHECK_MSG(&res, "192.168.11.9:1723 (group other)");
         CHECK_MSG(&res, "--force");
@@ -330,7 +313,7 @@ static void test_guard_conflict(void) {
         /* --force takes the entry over */
         CHECK(run(&m, &c, PASS_APPLY, true, &res) == 0);
         CHECK(res.outcome == PASS_OK);
-        CHECK(tables_equal(&m.table, &c.desired));
+        CHECK(table_equal(&m.table, &c.desired));
         CHECK(m.n_logout == 3);
 }
 
@@ -389,7 +372,7 @@ static void test_show(void) {
         CHECK(run(&m, &c, PASS_SHOW, false, &res) == 0);
         CHECK(res.outcome == PASS_OK && pass_exit_code(&res) == 0);
         CHECK(m.n_changes == 0 && m.n_logout == 1);
-        CHECK(tables_equal(&res.initial, &m.table));
+        CHECK(table_equal(&res.initial, &m.table));
 
         text = capture(pass_print_table, &res.initial, &c);
         CHECK(strstr(text, "*  PPTP             tcp      router          1723         192.168.11.5:1723\n"));

@@ -558,17 +558,6 @@ static int sim_apply(Table *t, const Step *s) {
         return table_add(t, &s->f);
 }
 
-static bool tables_equal(Table *a, Table *b) {
-        table_sort(a);
-        table_sort(b);
-        if (a->n != b->n)
-                return false;
-        for (size_t i = 0; i < a->n; i++)
-                if (!forward_equal(&a->items[i], &b->items[i]))
-                        return false;
-        return true;
-}
-
 static void copy_table(Table *dst, const Table *src) {
         table_init(dst);
         for (size_t i = 0; i < src->n; i++)
@@ -615,7 +604,7 @@ static void check_apply_and_undo(const Case *c, const Table *desired, const Tabl
                               done, strerror(-r));
                 }
                 copy_table(&orig, actual);
-                CHECK(tables_equal(&t, &orig), "%s: undo after %zu steps does not restore the table",
+                CHECK(table_equal(&t, &orig), "%s: undo after %zu steps does not restore the table",
                       c->name, done);
         }
 }
