@@ -211,6 +211,13 @@ static int run_pass(const Options *o, PassMode mode, bool force, Session *s, Pas
         return 0;
 }
 
+static void print_plan(const Options *o, const Plan *plan) {
+        if (o->json)
+                plan_print_json(plan, stdout);
+        else
+                plan_print(plan, stdout);
+}
+
 static int verb_plan_internal(const Options *o) {
         _cleanup_(session_done) Session s = {};
         _cleanup_(pass_result_done) PassResult res = {};
@@ -223,10 +230,7 @@ static int verb_plan_internal(const Options *o) {
                 log_error("%s", res.message);
                 return 1;
         }
-        if (o->json)
-                plan_print_json(res.plan, stdout);
-        else
-                plan_print(res.plan, stdout);
+        print_plan(o, res.plan);
         return pass_exit_code(&res);
 }
 
@@ -271,19 +275,14 @@ static int verb_apply(const Options *o, int argc, char **argv) {
 
         switch (res.outcome) {
         case PASS_OK:
-                if (o->json)
-                        plan_print_json(res.plan, stdout);
-                else if (res.n_applied == 0)
-                        plan_print(res.plan, stdout);
+                if (o->json || res.n_applied == 0)
+                        print_plan(o, res.plan);
                 else
                         printf("applied %zu change%s; verified: the router's table matches %s\n",
                                res.n_applied, res.n_applied == 1 ? "" : "s", s.config->path);
                 return 0;
         case PASS_REFUSED:
-                if (o->json)
-                        plan_print_json(res.plan, stdout);
-                else
-                        plan_print(res.plan, stdout);
+                print_plan(o, res.plan);
                 log_error("%s", res.message);
                 return 3;
         default:
@@ -294,6 +293,19 @@ static int verb_apply(const Options *o, int argc, char **argv) {
         }
 }
 
+/* show and export: read the router's table into res->initial. */
+static int read_table(const Options *o, Session *s, PassResult *res) {
+        int r = run_pass(o, PASS_SHOW, false, s, res);
+
+        if (r != 0)
+                return r;
+        if (res->outcome != PASS_OK) {
+                log_error("%s", res->message);
+                return 1;
+        }
+        return 0;
+}
+
 static int verb_show(const Options *o, int argc, char **argv) {
         _cleanup_(session_done) Session s = {};
         _cleanup_(pass_result_done) PassResult res = {};
@@ -301,13 +313,9 @@ static int verb_show(const Options *o, int argc, char **argv) {
 
         if (argc > 1)
                 return usage_error("show takes no arguments, got '%s'", argv[1]);
-        r = run_pass(o, PASS_SHOW, false, &s, &res);
+        r = read_table(o, &s, &res);
         if (r != 0)
                 return r;
-        if (res.outcome != PASS_OK) {
-                log_error("%s", res.message);
-                return 1;
-        }
         if (o->json)
                 pass_print_table_json(&res.initial, s.config, stdout);
         else
@@ -333,13 +341,9 @@ static int verb_export(const Options *o, int argc, char **argv) {
                 return usage_error("export takes no arguments, got '%s'", argv[1]);
         if (o->json)
                 return usage_error("%s", "export prints YAML; for JSON use 'portkeep show --json'");
-        r = run_pass(o, PASS_SHOW, false, &s, &res);
+        r = read_table(o, &s, &res);
         if (r != 0)
                 return r;
-        if (res.outcome != PASS_OK) {
-                log_error("%s", res.message);
-                return 1;
-        }
         log_info("exporting %zu forward%s read from %s (firmware family %s)", res.initial.n,
                  res.initial.n == 1 ? "" : "s", s.config->url, router_family(s.router));
         r = export_write(&res.initial, s.config, router_family(s.router), stdout, &skipped);
