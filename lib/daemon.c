@@ -165,31 +165,30 @@ static int schedule_pass(Daemon *d, uint64_t usec) {
         return 0;
 }
 
-static uint64_t jitter(uint64_t usec) {
+uint64_t daemon_backoff_usec(uint64_t interval_usec, unsigned failures, bool login_rejected, uint32_t rnd) {
+        uint64_t b = interval_usec < BACKOFF_FIRST_MAX_USEC ? interval_usec : BACKOFF_FIRST_MAX_USEC;
+
+        if (b == 0)
+                b = USEC_PER_SEC;
+        for (unsigned i = 1; i < failures && b < BACKOFF_MAX_USEC; i++)
+                b *= 2;
+        if (b > BACKOFF_MAX_USEC)
+                b = BACKOFF_MAX_USEC;
+        /* ±20%: a factor of 800 to 1200 thousandths */
+        b = b / 1000 * (800 + rnd % 401);
+        if (b > BACKOFF_MAX_USEC)
+                b = BACKOFF_MAX_USEC;
+        if (login_rejected && b < LOGIN_REJECTED_MIN_USEC)
+                b = LOGIN_REJECTED_MIN_USEC;
+        return b;
+}
+
+static uint32_t random_u32(void) {
         uint32_t x = 0;
 
         if (getrandom(&x, sizeof x, GRND_NONBLOCK) != sizeof x)
                 x = (uint32_t) now(CLOCK_MONOTONIC);
-        /* uniform in [-20%, +20%], in thousandths */
-        return usec / 1000 * (800 + x % 401);
-}
-
-/* DESIGN.md: min(interval, 30s), doubling, capped at 1h, ±20%; a rejected
- * login waits at least 10 minutes. d->failures counts this failure. */
-static uint64_t backoff_usec(const Daemon *d, int error) {
-        uint64_t b = d->config->interval_usec < BACKOFF_FIRST_MAX_USEC ? d->config->interval_usec
-                                                                      : BACKOFF_FIRST_MAX_USEC;
-
-        if (b == 0)
-                b = USEC_PER_SEC;
-        for (unsigned i = 1; i < d->failures && b < BACKOFF_MAX_USEC; i++)
-                b *= 2;
-        b = jitter(b);
-        if (b > BACKOFF_MAX_USEC)
-                b = BACKOFF_MAX_USEC;
-        if (error == -EACCES && b < LOGIN_REJECTED_MIN_USEC)
-                b = LOGIN_REJECTED_MIN_USEC;
-        return b;
+        return x;
 }
 
 /* The few words of STATUS= for a failed pass. */
@@ -214,12 +213,14 @@ static const char *failure_words(const PassResult *res, char *buf, size_t size) 
         return buf;
 }
 
-static void pass_failed(Daemon *d, const char *words, const char *message, int error) {
+/* login_rejected: the router refused the credentials (not: the password
+ * file could not be read), which waits at least 10 minutes. */
+static void pass_failed(Daemon *d, const char *words, const char *message, bool login_rejected) {
         char dur[32], *status = NULL;
         uint64_t delay;
 
         d->failures++;
-        delay = backoff_usec(d, error);
+        delay = daemon_backoff_usec(d->config->interval_usec, d->failures, login_rejected, random_u32());
         format_duration(delay, dur);
         log_event(LOG_EVENT_PASS_FAILED, LOG_ERR, NULL, "%s; retry in %s", message, dur);
         if (asprintf(&status, "%s, retry in %s", words, dur) < 0)
@@ -289,7 +290,9 @@ static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
                                                          : "; not rolled back, the next pass repairs what it can") < 0)
                         message = NULL;
                 pass_failed(d, failure_words(res, buf, sizeof buf),
-                            message ? message : res->message ? res->message : "the pass failed", res->error);
+                            message ? message : res->message ? res->message : "the pass failed",
+                            res->error == -EACCES && res->stage != PASS_STAGE_CHANGE &&
+                                    res->stage != PASS_STAGE_VERIFY);
                 record_pass(d, started, "failed", false, (unsigned) res->n_applied);
                 return;
         }
@@ -309,7 +312,7 @@ static int pass_prepare(Daemon *d, uint64_t started, Lock **ret_lock, Router **r
 
         r = config_read_password(d->config, &pw, &world_readable, errbuf, sizeof errbuf);
         if (r < 0) {
-                pass_failed(d, "cannot read the router password", errbuf, r);
+                pass_failed(d, "cannot read the router password", errbuf, false);
                 record_pass(d, started, "failed", false, 0);
                 return 1;
         }
@@ -333,7 +336,7 @@ static int pass_prepare(Daemon *d, uint64_t started, Lock **ret_lock, Router **r
                 snprintf(errbuf, sizeof errbuf, "cannot take the lock %s: %s; check that $RUNTIME_DIRECTORY (or /run/portkeep) is writable",
                          lock_path ? lock_path : "for the router", strerror(-r));
                 snprintf(words, sizeof words, "cannot take the lock: %s", strerror(-r));
-                pass_failed(d, words, errbuf, r);
+                pass_failed(d, words, errbuf, false);
                 record_pass(d, started, "failed", false, 0);
                 goto fail;
         }
@@ -342,7 +345,7 @@ static int pass_prepare(Daemon *d, uint64_t started, Lock **ret_lock, Router **r
         if (r < 0) {
                 snprintf(errbuf, sizeof errbuf, "cannot set up the router driver for %s: %s", d->config->url,
                          strerror(-r));
-                pass_failed(d, "cannot set up the router driver", errbuf, r);
+                pass_failed(d, "cannot set up the router driver", errbuf, false);
                 record_pass(d, started, "failed", false, 0);
                 goto fail;
         }
@@ -381,7 +384,7 @@ static void daemon_pass(Daemon *d) {
                 return;
         }
         if (r < 0) {
-                pass_failed(d, "out of memory", "the pass failed: out of memory", r);
+                pass_failed(d, "out of memory", "the pass failed: out of memory", false);
                 record_pass(d, started, "failed", false, 0);
                 return;
         }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
+
 /* `portkeep run`: the reconcile daemon of DESIGN.md "Daemon".
  *
  * An sd-event loop runs one pass (pass_run(PASS_APPLY), not forced) at start
@@ -33,3 +36,10 @@
  * 1 when the event loop cannot be set up. The daemon never exits because
  * the router is down or misbehaves. */
 int daemon_run(const char *config_path);
+
+/* How long to wait after the failures-th failed pass in a row (1 for the
+ * first) before the next: min(interval, 30s), doubled for each further
+ * failure up to 1h, times a jitter factor of 0.8 to 1.2 taken from rnd
+ * (uniform over 401 steps), and still at most 1h; a rejected login waits at
+ * least 10 minutes. Pure, for the tests: the daemon passes a random number. */
+uint64_t daemon_backoff_usec(uint64_t interval_usec, unsigned failures, bool login_rejected, uint32_t rnd);
