@@ -692,16 +692,27 @@ static int read_once(Router *r, Table *ret) {
 
 /* ---- writing: the whole list in one apply_abstract.cgi post ---- */
 
-static int entry_from_forward(Router *r, const Forward *f, Entry *ret) {
-        char wan[16], lan[16], n[4][8], proto[8];
-        const char *p;
-
+/* What the router cannot store, refused before any request. */
+static int arc_check(Router *r, const Forward *f) {
         if (!f->group || !f->group[0])
                 return router_set_error(r, -EPROTONOSUPPORT, "a forward on this router needs a group name");
         if (strlen(f->group) > ARC.group_max_bytes)
                 return router_set_error(r, -EPROTONOSUPPORT,
                                         "group name '%s' is %zu bytes; this router stores at most %u (shorten it in the file)",
                                         f->group, strlen(f->group), ARC.group_max_bytes);
+        if (f->proto != PROTO_ALL && f->proto != PROTO_TCP_UDP && (f->proto < 0 || f->proto > 255))
+                return router_set_error(r, -EPROTONOSUPPORT, "protocol %d cannot be forwarded", f->proto);
+        return 0;
+}
+
+static int entry_from_forward(Router *r, const Forward *f, Entry *ret) {
+        char wan[16], lan[16], n[4][8], proto[8];
+        const char *p;
+        int k;
+
+        k = arc_check(r, f);
+        if (k < 0)
+                return k;
         switch (f->proto) {
         case PROTO_TCP:
                 p = "tcp";
@@ -722,8 +733,6 @@ static int entry_from_forward(Router *r, const Forward *f, Entry *ret) {
                 /* GRE, ESP and other numbers go to iptables -p as numbers,
                  * which need no /etc/protocols on the router (UNCONFIRMED:
                  * the UI may write "gre"/"esp"; both are read back) */
-                if (f->proto < 0 || f->proto > 255)
-                        return router_set_error(r, -EPROTONOSUPPORT, "protocol %d cannot be forwarded", f->proto);
                 snprintf(proto, sizeof(proto), "%d", f->proto);
                 p = proto;
         }
@@ -907,5 +916,6 @@ const RouterDriver router_driver_arcadyan = {
         .add = arc_add,
         .delete = arc_delete,
         .logout = arc_logout,
+        .check = arc_check,
         .splits_tcp_udp = false, /* "both" is one entry */
 };

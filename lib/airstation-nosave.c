@@ -514,6 +514,17 @@ static bool group_exists(const Table *t, const char *group) {
         return false;
 }
 
+/* What the add form cannot express, refused before any request. */
+static int nosave_check(Router *r, const Forward *f) {
+        if (!f->group || !f->group[0])
+                return router_set_error(r, -EPROTONOSUPPORT, "a forward on this router needs a group name");
+        if (f->proto == PROTO_TCP_UDP)
+                return router_set_error(r, -EPROTONOSUPPORT, "this router stores tcp and udp as separate entries");
+        if (f->proto != PROTO_ALL && (f->proto < 0 || f->proto > 255))
+                return router_set_error(r, -EPROTONOSUPPORT, "protocol %d cannot be forwarded", f->proto);
+        return 0;
+}
+
 static int add_once(Router *r, const Forward *f) {
         _cleanup_(html_freep) htmlDocPtr doc = NULL;
         _cleanup_(table_done) Table t = {};
@@ -523,10 +534,9 @@ static int add_once(Router *r, const Forward *f) {
         size_t n = 0;
         int k;
 
-        if (!f->group || !f->group[0])
-                return router_set_error(r, -EPROTONOSUPPORT, "a forward on this router needs a group name");
-        if (f->proto == PROTO_TCP_UDP)
-                return router_set_error(r, -EPROTONOSUPPORT, "this router stores tcp and udp as separate entries");
+        k = nosave_check(r, f);
+        if (k < 0)
+                return k;
 
         k = read_page(r, &doc, &t);
         if (k < 0)
@@ -563,8 +573,6 @@ static int add_once(Router *r, const Forward *f) {
                 fields[n++] = (HttpField){ NOSAVE.f_lport, port_range_to_string(f->lan_ports, lport) };
                 break;
         default:
-                if (f->proto < 0 || f->proto > 255)
-                        return router_set_error(r, -EPROTONOSUPPORT, "protocol %d cannot be forwarded", f->proto);
                 snprintf(protnum, sizeof(protnum), "%d", f->proto);
                 fields[n++] = (HttpField){ NOSAVE.f_proto, NOSAVE.v_proto_one };
                 fields[n++] = (HttpField){ NOSAVE.f_prot_num, protnum };
@@ -658,5 +666,6 @@ const RouterDriver router_driver_nosave = {
         .add = nosave_add,
         .delete = nosave_delete,
         .logout = nosave_logout,
+        .check = nosave_check,
         .splits_tcp_udp = true,
 };

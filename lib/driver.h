@@ -16,6 +16,9 @@ typedef struct RouterDriver {
         int (*add)(Router *r, const Forward *f);
         int (*delete)(Router *r, const Forward *f);
         int (*logout)(Router *r);
+        /* optional: whether add() could store f at all (group name, protocol);
+         * no network; -EPROTONOSUPPORT with the error set when not */
+        int (*check)(Router *r, const Forward *f);
         bool splits_tcp_udp;
 } RouterDriver;
 

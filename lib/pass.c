@@ -325,6 +325,23 @@ static int apply(Router *r, const Config *c, bool force, PassResult *res) {
         }
         res->n_steps = steps.n;
 
+        /* What the router cannot store at all (a group name too long for the
+         * family found by firmware: auto) fails before the first change, not
+         * after half of them and their undo. */
+        for (size_t i = 0; i < steps.n; i++) {
+                char b[FWD_MAX];
+
+                if (!steps.items[i].add)
+                        continue;
+                k = router_check_add(r, &steps.items[i].f);
+                if (k < 0) {
+                        fail(res, PASS_FAILED, PASS_STAGE_PLAN, k, "this router cannot store %s: %s; nothing was changed",
+                             fwd(&steps.items[i].f, b), router_words(r, k));
+                        steps_done(&steps);
+                        return 0;
+                }
+        }
+
         for (size_t i = 0; i < steps.n; i++) {
                 k = do_step(r, &steps.items[i], "");
                 if (k < 0) {

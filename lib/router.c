@@ -151,7 +151,7 @@ static const RouterDriver driver_auto = {
         .add = auto_change,
         .delete = auto_change,
         .logout = unbuilt_logout,
-        .splits_tcp_udp = true, /* both known families store tcp and udp apart */
+        .splits_tcp_udp = true, /* until login tells the family; nothing plans before that */
 };
 
 /* ---- the Router object ---- */
@@ -275,6 +275,11 @@ int router_delete(Router *r, const Forward *f) {
                 return k;
         r->error[0] = '\0';
         return r->driver->delete(r, f);
+}
+
+int router_check_add(Router *r, const Forward *f) {
+        r->error[0] = '\0';
+        return r->driver->check ? r->driver->check(r, f) : 0;
 }
 
 int router_logout(Router *r) {

@@ -47,6 +47,10 @@ int router_read(Router *r, Table *ret);
 /* Each change reads the table afresh first and locates rows by their values. */
 int router_add(Router *r, const Forward *f);
 int router_delete(Router *r, const Forward *f);
+/* Whether the router could store f at all (a group name it can hold, a
+ * protocol it can express): 0, or -EPROTONOSUPPORT with router_error() saying
+ * why. Sends nothing; with firmware: auto, meaningful after login. */
+int router_check_add(Router *r, const Forward *f);
 /* Best effort; safe to call when not logged in. */
 int router_logout(Router *r);
 

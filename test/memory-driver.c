@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 
+#include "macro.h"
 #include "memory-driver.h"
 
 static MemoryRouter *mem(Router *r) {
@@ -119,6 +120,14 @@ static int memory_delete(Router *r, const Forward *f) {
         return router_set_error(r, -ENOENT, "memory router: no such entry");
 }
 
+static int memory_check(Router *r, const Forward *f) {
+        MemoryRouter *m = mem(r);
+
+        if (m->unstorable_group && streq_ptr(f->group, m->unstorable_group))
+                return router_set_error(r, -EPROTONOSUPPORT, "memory router: group name '%s' too long", f->group);
+        return 0;
+}
+
 static int memory_logout(Router *r) {
         MemoryRouter *m = mem(r);
 
@@ -136,6 +145,7 @@ const RouterDriver memory_driver = {
         .add = memory_add,
         .delete = memory_delete,
         .logout = memory_logout,
+        .check = memory_check,
         .splits_tcp_udp = false,
 };
 
@@ -148,6 +158,7 @@ const RouterDriver memory_driver_split = {
         .add = memory_add,
         .delete = memory_delete,
         .logout = memory_logout,
+        .check = memory_check,
         .splits_tcp_udp = true,
 };
 

@@ -25,6 +25,7 @@ typedef struct MemoryRouter {
         uint64_t fail_change_mask; /* bit N-1: the Nth change fails with change_error */
         int change_error;         /* default -EREMOTEIO */
         unsigned lose_add_at;     /* the Nth add is acknowledged but not stored */
+        const char *unstorable_group; /* check refuses adds to this group (a name too long, say) */
 } MemoryRouter;
 
 extern const RouterDriver memory_driver;

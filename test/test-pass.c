@@ -238,6 +238,31 @@ static void test_fail_then_unreadable(void) {
         CHECK(m.n_logout == 1);
 }
 
+/* A forward the router cannot store at all (a group name too long for the
+ * family that firmware: auto found): refused before the first change, so
+ * nothing is sent and nothing needs undoing. */
+static void test_unstorable_refused_before_any_change(void) {
+        _cleanup_(config_done) Config c;
+        _cleanup_(memory_router_done) MemoryRouter m;
+        _cleanup_(pass_result_done) PassResult res = {};
+        _cleanup_(table_done) Table start = {};
+
+        config_init(&c);
+        memory_router_init(&m);
+        messy_table(&m.table);
+        copy_table(&start, &m.table);
+        m.unstorable_group = "L2TP";
+        CHECK(run(&m, &c, PASS_APPLY, false, &res) == 0);
+        CHECK(res.outcome == PASS_FAILED && pass_exit_code(&res) == 1);
+        CHECK(res.stage != PASS_STAGE_CHANGE && res.error == -EPROTONOSUPPORT);
+        CHECK(m.n_changes == 0 && res.n_applied == 0);
+        CHECK(table_equal(&m.table, &start));
+        CHECK_MSG(&res, "cannot store udp 4500 -> 192.168.11.3:4500 (group L2TP)");
+        CHECK_MSG(&res, "too long");     /* the driver's words */
+        CHECK_MSG(&res, "nothing was changed");
+        CHECK(m.n_logout == 1);
+}
+
 static void test_add_not_stored(void) {
         _cleanup_(config_done) Config c;
         _cleanup_(memory_router_done) MemoryRouter m;
@@ -398,6 +423,7 @@ int main(void) {
         test_fail_each_step();
         test_fail_during_rollback();
         test_fail_then_unreadable();
+        test_unstorable_refused_before_any_change();
         test_add_not_stored();
         test_guard_max_deletes();
         test_guard_conflict();

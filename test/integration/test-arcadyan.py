@@ -228,6 +228,22 @@ class Family(ArcadyanMixin, PortkeepTest):
                 self.assertEqual(self.fake.posts(), [])
                 self.assertTable(fill)
 
+        def test_long_group_name_under_auto_sends_nothing(self):
+                # With firmware: auto, check cannot know the family; the 15-byte
+                # limit applies after login, before the first change.
+                self.start_fake()
+                self.family = "auto"
+                self.write_config(VPN_CONFIG + "  - name: VPN用のグループ\n    forwards:\n"
+                                  "      - { proto: tcp, port: 8443 }\n")
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("cannot store tcp 8443", res.err)
+                self.assertIn("at most 15", res.err)
+                self.assertIn("nothing was changed", res.err)
+                self.assertEqual(self.fake.posts(), [])
+                self.assertTable([])
+                self.assertLoggedOut()
+
         def test_page_and_action_overridable(self):
                 self.start_fake()
                 self.fake.config(page="portfw", action="ui_portfw")
