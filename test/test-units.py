@@ -62,7 +62,31 @@ def analyze(*args, cwd):
         return p.returncode, p.stdout, p.stderr
 
 
+def check_runtime_directories(unitdir):
+        """Units that share a RuntimeDirectory= run as the same user: systemd
+        re-owns the directory for whichever unit starts, and the other must
+        still write its lock and status file there. An instance's directory
+        is where lock_runtime_directory() looks for its file's name."""
+        owners = {}
+        for name in SERVICES:
+                s = unit_settings(os.path.join(unitdir, name))
+                if s.get("DynamicUser") != ["yes"]:
+                        fail("%s: DynamicUser=yes expected" % name)
+                for d in " ".join(s.get("RuntimeDirectory", [])).split():
+                        owners.setdefault(d, set()).add((name, (s.get("User") or [None])[-1]))
+        for d, units in sorted(owners.items()):
+                users = {user for _, user in units}
+                if len(units) > 1 and (len(users) != 1 or None in users):
+                        fail("RuntimeDirectory=%s is shared by units with different users: %s" % (d, sorted(units)))
+        print("ok: units sharing a runtime directory share a user: %s" % sorted(owners))
+        t = unit_settings(os.path.join(unitdir, "portkeep@.service"))
+        if t.get("RuntimeDirectory") != ["portkeep-%i"] or " -c /etc/portkeep/%i.yaml " not in t["ExecStart"][0]:
+                fail("portkeep@.service: RuntimeDirectory=portkeep-%%i with -c /etc/portkeep/%%i.yaml expected, got %s, %s"
+                     % (t.get("RuntimeDirectory"), t["ExecStart"]))
+
+
 def verify(portkeep, bindir, unitdir):
+        check_runtime_directories(unitdir)
         tmp = tempfile.mkdtemp(prefix="portkeep-units-")
         try:
                 for path in units_for_test(portkeep, bindir, unitdir, tmp):
@@ -201,6 +225,16 @@ def sandbox(portkeep, bindir, unitdir, fake):
                 if outside or not writes:
                         fail("wrote outside $RUNTIME_DIRECTORY (ProtectSystem=strict would refuse): %s" % outside)
                 print("ok: wrote only in $RUNTIME_DIRECTORY (%d paths)" % len(writes))
+
+                # IPAddressDeny=any refuses connect() with EPERM: the message
+                # must point at IPAddressAllow=, not only at the router.
+                p = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=connect", "-e",
+                                    "inject=connect:error=EPERM", portkeep, "-c", config, "plan"], env=env,
+                                   capture_output=True, text=True, timeout=30)
+                if p.returncode != 1 or "IPAddressAllow=" not in p.stderr:
+                        fail("a connect() refused with EPERM: exit %d, no hint at IPAddressAllow=:\n%s"
+                             % (p.returncode, p.stderr))
+                print("ok: a connection refused by IPAddressAllow= is named as such")
         finally:
                 if fake_proc:
                         fake_proc.kill()
