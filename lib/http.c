@@ -431,6 +431,12 @@ static int map_curl_error(HttpClient *h, CURLcode c, const char *path) {
                 (void) curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os_errno);
                 if (os_errno == EHOSTUNREACH || os_errno == ENETUNREACH)
                         return http_set_error(h, -EHOSTUNREACH, "%s: %s", path, what);
+                /* Refused on this host before any packet left: a firewall,
+                 * or portkeep.service's IPAddressAllow= (LAN addresses only). */
+                if (os_errno == EPERM || os_errno == EACCES)
+                        return http_set_error(h, -ECONNREFUSED,
+                                              "%s: %s: not permitted by this host (a firewall rule, or the unit's IPAddressAllow=: see README.md, \"Run it as a service\")",
+                                              path, what);
                 return http_set_error(h, -ECONNREFUSED, "%s: %s", path, what);
         case CURLE_COULDNT_RESOLVE_HOST:
                 return http_set_error(h, -EHOSTUNREACH, "%s: %s", path, what);
