@@ -22,6 +22,7 @@
 #include "macro.h"
 
 #define CONFIG_SIZE_MAX (1024 * 1024)
+#define CONFIG_SIZE_HINT "a portkeep config is a few kilobytes, is this the right file?"
 #define CONFIG_DEPTH_MAX 32
 #define CONFIG_ERRORS_MAX 100
 #define CONFIG_GROUPS_MAX 256
@@ -30,6 +31,9 @@
 #define ARCADYAN_GROUP_NAME_MAX 15
 #define SOURCE_LINE_MAX 512
 #define PASSWORD_SIZE_MAX 4096
+#define PASSWORD_ADVICE                                                                          \
+        "a password does not belong in this file (it is kept in git): write it to a file readable " \
+        "only by root and set password_file, or use password_credential"
 #define DURATION_MAX_USEC (UINT64_C(7) * 24 * 3600 * USEC_PER_SEC)
 
 /* ---- errors ---- */
@@ -203,6 +207,50 @@ static char *parser_source_line(Parser *p, unsigned line) {
         return strndup(s, e - s);
 }
 
+/* A key that names a secret, other than the two that name where it is kept. */
+static bool key_is_secret(const char *s, size_t n) {
+        static const char *const words[] = { "pass", "pasw", "pwd", "secret", "token",
+                                             "\xe3\x83\x91\xe3\x82\xb9" /* パス */ };
+        char k[64];
+
+        if (n == 0 || n >= sizeof k)
+                return false;
+        memcpy(k, s, n);
+        k[n] = 0;
+        if (streq(k, "password_file") || streq(k, "password_credential"))
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(words); i++)
+                if (strcasestr(k, words[i]))
+                        return true;
+        return false;
+}
+
+/* Where to cut a source line: after the first "key:" whose key names a
+ * secret, so that an error on that line (ours or libyaml's) never echoes the
+ * value. 0 if there is no such key. */
+static size_t secret_cut(const char *src) {
+        for (const char *q = src; *q;) {
+                const char *k = q, *e;
+
+                while (*k && !isalnum((unsigned char) *k) && *k != '_' && (unsigned char) *k < 0x80)
+                        k++;
+                e = k;
+                while (*e && (isalnum((unsigned char) *e) || *e == '_' || *e == '-' ||
+                              (unsigned char) *e >= 0x80))
+                        e++;
+                if (e == k)
+                        break;
+                q = e;
+                if (*e == '"' || *e == '\'')
+                        e++;
+                while (*e == ' ')
+                        e++;
+                if (*e == ':' && key_is_secret(k, (size_t) (q - k)))
+                        return (size_t) (e + 1 - src);
+        }
+        return 0;
+}
+
 _printf_(4, 5) static void parser_error(Parser *p, unsigned line, unsigned column, const char *fmt,
                                         ...) {
         _cleanup_(freep) char *src = NULL;
@@ -224,6 +272,18 @@ _printf_(4, 5) static void parser_error(Parser *p, unsigned line, unsigned colum
                 return;
         }
         src = parser_source_line(p, line);
+        if (src) {
+                size_t cut = secret_cut(src);
+
+                /* "password: ..." says more than an error's column would */
+                if (cut > 0) {
+                        mask_after = 0;
+                        if (src[cut] && cut + 4 <= strlen(src))
+                                strcpy(src + cut, " ...");
+                        else if (src[cut])
+                                src[cut] = 0;
+                }
+        }
         if (src && mask_after > 0) {
                 char *q = src;
 
@@ -313,6 +373,11 @@ static bool check_encoding(Parser *p) {
         const unsigned char *s = (const unsigned char *) p->data;
         unsigned line, column;
 
+        if (p->size >= 2 && ((s[0] == 0xff && s[1] == 0xfe) || (s[0] == 0xfe && s[1] == 0xff))) {
+                parser_error(p, 1, 1, "the file is UTF-16 text: save it as UTF-8");
+                return false;
+        }
+
         for (size_t i = 0; i < p->size;) {
                 size_t n;
 
@@ -337,6 +402,71 @@ static bool check_encoding(Parser *p) {
 
 /* ---- events to tree ---- */
 
+/* What to write instead, for the syntax errors people make most. */
+static const char *yaml_hint(const char *problem) {
+        static const struct {
+                const char *problem, *hint;
+        } hints[] = {
+                { "did not find expected key",
+                  ": check the indentation: the keys of one mapping start in the same column" },
+                { "did not find expected '-' indicator",
+                  ": check the indentation: the items of one list start with '- ' in the same column" },
+                { "mapping values are not allowed",
+                  ": write 'key: value' with a space after the colon, and quote a value that holds ': '" },
+                { "could not find expected ':'", ": write 'key: value', or quote a value that spans lines" },
+                { "block sequence entries are not allowed",
+                  ": start the list on the next line, indented under its key" },
+                { "did not find expected ',' or ']'", ": separate items with ',' and close the list with ']'" },
+                { "did not find expected ',' or '}'", ": separate entries with ',' and close the mapping with '}'" },
+                { "did not find expected node content", ": a value is missing, or a ',' or bracket is out of place" },
+                { "found character that cannot start any token", ": quote the value, or remove the character" },
+                { "found unknown escape character",
+                  ": in double quotes write \\\\ for a backslash, or use single quotes" },
+                { "found undefined tag handle", ": remove it, values are read as plain text" },
+                { "did not find expected <document start>",
+                  ": the file is one mapping of 'key: value' lines; check the indentation of this line" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(hints); i++)
+                if (strstr(problem, hints[i].problem))
+                        return hints[i].hint;
+        return "";
+}
+
+/* "proto:tcp" on the line above makes libyaml read "proto:tcp port" as one
+ * plain value and trip over the next line's colon: point at the real mistake.
+ * Returns true if it reported it. */
+static bool missing_space(Parser *p, unsigned line, unsigned column) {
+        _cleanup_(freep) char *src = line > 1 ? parser_source_line(p, line - 1) : NULL;
+        bool quoted = false;
+        unsigned col = 1;
+
+        if (!src)
+                return false;
+        for (const char *q = src; *q; q++) {
+                if (*q == '"' || *q == '\'')
+                        quoted = !quoted;
+                else if (*q == '#' && !quoted)
+                        return false;
+                else if (*q == ':' && !quoted && q > src && isalnum((unsigned char) q[-1]) &&
+                         isalnum((unsigned char) q[1])) {
+                        const char *a = q, *b = q + 1;
+
+                        while (a > src && (isalnum((unsigned char) a[-1]) || a[-1] == '_'))
+                                a--;
+                        while (isalnum((unsigned char) *b) || *b == '/' || *b == '-' || *b == '.')
+                                b++;
+                        parser_error(p, line - 1, col,
+                                     "mapping values are not allowed in this context (at line %u, column %u): put a space after the colon of '%.*s'",
+                                     line, column, (int) (b - a), a);
+                        return true;
+                }
+                if (((unsigned char) q[1] & 0xc0) != 0x80)
+                        col++;
+        }
+        return false;
+}
+
 static void report_yaml_error(Parser *p, const yaml_parser_t *y) {
         const char *problem = y->problem ? y->problem : "unknown error";
         const char *hint = "";
@@ -358,7 +488,11 @@ static void report_yaml_error(Parser *p, const yaml_parser_t *y) {
                 hint = ": indent with spaces, YAML does not allow tabs here";
         else if (strstr(problem, "end of stream") && y->context && strstr(y->context, "quoted"))
                 hint = ": close the quote";
+        else
+                hint = yaml_hint(problem);
 
+        if (strstr(problem, "mapping values are not allowed") && missing_space(p, line, column))
+                return;
         if (y->context) {
                 mark_position(&y->context_mark, &cline, &ccolumn);
                 /* At the end of the input, where the construct began says more. */
@@ -575,6 +709,78 @@ static const char *allowed_keys(const KeyEntry *table, size_t n, char *buf, size
         return buf;
 }
 
+/* Optimal string alignment distance, case-insensitive, of short strings
+ * (longer ones count as far apart). */
+static size_t edit_distance(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b), d[33][33];
+
+        if (la > 32 || lb > 32)
+                return SIZE_MAX;
+        for (size_t i = 0; i <= la; i++)
+                d[i][0] = i;
+        for (size_t j = 0; j <= lb; j++)
+                d[0][j] = j;
+        for (size_t i = 1; i <= la; i++)
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t cost = tolower((unsigned char) a[i - 1]) != tolower((unsigned char) b[j - 1]);
+                        size_t v = d[i - 1][j - 1] + cost;
+
+                        if (d[i - 1][j] + 1 < v)
+                                v = d[i - 1][j] + 1;
+                        if (d[i][j - 1] + 1 < v)
+                                v = d[i][j - 1] + 1;
+                        if (i > 1 && j > 1 && tolower((unsigned char) a[i - 1]) == tolower((unsigned char) b[j - 2]) &&
+                            tolower((unsigned char) a[i - 2]) == tolower((unsigned char) b[j - 1]) &&
+                            d[i - 2][j - 2] + 1 < v)
+                                v = d[i - 2][j - 2] + 1;
+                        d[i][j] = v;
+                }
+        return d[la][lb];
+}
+
+/* The name s was most likely meant to be, or NULL: a typo of one character
+ * (two in names longer than four), a swapped pair, or another case. */
+static const char *closest_name(const char *s, const char *const *names, size_t n) {
+        const char *best = NULL;
+        size_t best_d = SIZE_MAX;
+
+        for (size_t i = 0; i < n; i++) {
+                size_t d = edit_distance(s, names[i]);
+
+                if (d < best_d && d <= (strlen(names[i]) > 4 ? 2u : 1u)) {
+                        best = names[i];
+                        best_d = d;
+                }
+        }
+        return best;
+}
+
+/* Reports an unknown key; returns the index in table of the key it most
+ * likely misspells, or -1. */
+static int unknown_key(Parser *p, const Node *k, const char *what, const KeyEntry *table,
+                       size_t n_table) {
+        const char *names[16];
+        const char *guess;
+        size_t n = 0;
+        char buf[256];
+
+        for (size_t i = 0; i < n_table && n < ELEMENTSOF(names); i++)
+                if (!table[i].hidden)
+                        names[n++] = table[i].key;
+        guess = closest_name(k->value, names, n);
+        if (!guess) {
+                node_error(p, k, "unknown key '%s' in %s: expected %s", k->value, what,
+                           allowed_keys(table, n_table, buf, sizeof buf));
+                return -1;
+        }
+        node_error(p, k, "unknown key '%s' in %s: did you mean '%s'? (expected %s)", k->value, what,
+                   guess, allowed_keys(table, n_table, buf, sizeof buf));
+        for (size_t i = 0; i < n_table; i++)
+                if (table[i].key == guess)
+                        return (int) i;
+        return -1;
+}
+
 /* Checks each key of mapping m against table and calls the handlers with
  * base + offset. found[i] is set to the value of table[i]'s key when the key
  * is present, even if its value was refused (so that callers do not also
@@ -590,7 +796,6 @@ static void parse_mapping(Parser *p, const Node *m, const char *what, const KeyE
                 const Node *k = m->children[i], *v = m->children[i + 1];
                 const KeyEntry *e = NULL;
                 size_t j;
-                char buf[256];
 
                 if (k->type == NODE_BAD)
                         continue;
@@ -603,17 +808,22 @@ static void parse_mapping(Parser *p, const Node *m, const char *what, const KeyE
                         node_error(p, k, "merge key '<<' is not allowed: write the keys out in full");
                         continue;
                 }
-                /* Whatever sits on a line whose key looks like a password stays unshown. */
-                if (strcasestr(k->value, "pass") && !strstr(k->value, "_"))
-                        p->mask_after = strlen(k->value) + 1;
                 for (j = 0; j < n_table; j++)
                         if (strlen(k->value) == k->length && streq(table[j].key, k->value)) {
                                 e = &table[j];
                                 break;
                         }
                 if (!e) {
-                        node_error(p, k, "unknown key '%s' in %s: expected %s", k->value, what,
-                                   allowed_keys(table, n_table, buf, sizeof buf));
+                        int guess = -1;
+
+                        if (key_is_secret(k->value, k->length))
+                                node_error(p, k, "unknown key '%s' in %s: %s", k->value, what,
+                                           PASSWORD_ADVICE);
+                        else
+                                guess = unknown_key(p, k, what, table, n_table);
+                        /* A misspelt key is reported once, not also as missing. */
+                        if (guess >= 0 && !found[guess])
+                                found[guess] = v;
                         continue;
                 }
                 if (keys[j]) {
@@ -710,8 +920,7 @@ static void h_credential(Parser *p, const Node *v, void *data) {
 }
 
 static void h_password(Parser *p, const Node *v, void *data) {
-        p->mask_after = strlen("password") + 1;
-        node_error(p, v, "a password does not belong in this file (it is kept in git): write it to a file readable only by root and set password_file, or use password_credential");
+        node_error(p, v, "%s", PASSWORD_ADVICE);
 }
 
 static void h_url(Parser *p, const Node *v, void *data) {
@@ -757,6 +966,15 @@ static void h_url(Parser *p, const Node *v, void *data) {
         *(char **) data = TAKE_PTR(t);
 }
 
+/* "unknown proto 'tpc': did you mean 'tcp'? Use tcp, udp, ..." */
+static void unknown_value(Parser *p, const Node *v, const char *what, const char *s,
+                          const char *guess, const char *choices) {
+        if (guess)
+                node_error(p, v, "unknown %s '%s': did you mean '%s'? Use %s", what, s, guess, choices);
+        else
+                node_error(p, v, "unknown %s '%s': use %s", what, s, choices);
+}
+
 static int lookup(const char *const *names, size_t n, const char *s) {
         for (size_t i = 0; i < n; i++)
                 if (streq(names[i], s))
@@ -781,7 +999,7 @@ static void h_enum(Parser *p, const Node *v, int *field, const char *what,
                 strncat(buf, names[k], sizeof buf - strlen(buf) - 1);
                 strncat(buf, k + 2 < n ? ", " : k + 1 < n ? " or " : "", sizeof buf - strlen(buf) - 1);
         }
-        node_error(p, v, "unknown %s '%s': use %s", what, s, buf);
+        unknown_value(p, v, what, s, closest_name(s, names, n), buf);
 }
 
 static const char *const driver_names[] = { [DRIVER_AIRSTATION] = "airstation", [DRIVER_UPNP] = "upnp" };
@@ -1131,7 +1349,10 @@ static void parse_forward(Parser *p, const Node *m, const char *group, const Pla
                 return;
         f.proto = proto_from_string(s);
         if (f.proto < 0) {
-                node_error(p, spec.proto, "unknown proto '%s': use tcp, udp, tcp/udp, gre, esp, icmp, all or a number 0-255", s);
+                static const char *const protos[] = { "tcp", "udp", "tcp/udp", "gre", "esp", "icmp", "all" };
+
+                unknown_value(p, spec.proto, "proto", s, closest_name(s, protos, ELEMENTSOF(protos)),
+                              "tcp, udp, tcp/udp, gre, esp, icmp, all or a number 0-255");
                 return;
         }
         if (proto_has_ports(f.proto)) {
@@ -1148,9 +1369,13 @@ static void parse_forward(Parser *p, const Node *m, const char *group, const Pla
                         if (!parse_ports(p, spec.lan_port, "lan_port", &l))
                                 ok = false;
                         else if (l.first != l.last && l.last - l.first != f.ports.last - f.ports.first) {
-                                node_error(p, spec.lan_port, "lan_port %s is not as wide as port %s: give one port or a range of %u ports",
-                                           spec.lan_port->value, spec.port->value,
-                                           (unsigned) (f.ports.last - f.ports.first) + 1);
+                                if (f.ports.first == f.ports.last)
+                                        node_error(p, spec.lan_port, "lan_port %s is a range but port %s is one port: give one lan_port",
+                                                   spec.lan_port->value, spec.port->value);
+                                else
+                                        node_error(p, spec.lan_port, "lan_port %s is not as wide as port %s: give one port or a range of %u ports",
+                                                   spec.lan_port->value, spec.port->value,
+                                                   (unsigned) (f.ports.last - f.ports.first) + 1);
                                 ok = false;
                         } else
                                 f.lan_ports = l;
@@ -1184,7 +1409,12 @@ static void expand_preset(Parser *p, const Node *v, const char *group, const Pla
                 if (streq(presets[i].name, s))
                         break;
         if (i >= ELEMENTSOF(presets)) {
-                node_error(p, v, "unknown preset '%s': use pptp, l2tp-ipsec, ikev2, openvpn or wireguard (or list forwards)", s);
+                const char *names[ELEMENTSOF(presets)];
+
+                for (size_t k = 0; k < ELEMENTSOF(presets); k++)
+                        names[k] = presets[k].name;
+                unknown_value(p, v, "preset", s, closest_name(s, names, ELEMENTSOF(names)),
+                              "pptp, l2tp-ipsec, ikev2, openvpn or wireguard (or list forwards)");
                 return;
         }
         if (!resolve_placement(p, v, NULL, gp, defaults, &base))
@@ -1465,8 +1695,8 @@ int config_load_buffer(const char *name, const char *data, size_t size, Config *
         p.config = c;
 
         if (size > CONFIG_SIZE_MAX)
-                parser_error(&p, 0, 0, "file is %zu bytes, more than the limit of %d (1 MiB)", size,
-                             CONFIG_SIZE_MAX);
+                parser_error(&p, 0, 0, "file is %zu bytes, more than the limit of %d (1 MiB): " CONFIG_SIZE_HINT,
+                             size, CONFIG_SIZE_MAX);
         else if (check_encoding(&p)) {
                 root = parse_tree(&p);
                 if (root && !p.oom)
@@ -1539,7 +1769,7 @@ int config_load(const char *path, Config **ret, ConfigErrors *errors) {
                 return -EINVAL;
         }
         if (st.st_size > CONFIG_SIZE_MAX) {
-                error_no_position(errors, path, 0, "file is %jd bytes, more than the limit of %d (1 MiB)",
+                error_no_position(errors, path, 0, "file is %jd bytes, more than the limit of %d (1 MiB): " CONFIG_SIZE_HINT,
                                   (intmax_t) st.st_size, CONFIG_SIZE_MAX);
                 return -EFBIG;
         }

@@ -523,6 +523,33 @@ static void test_edges(void) {
                 expect_one_error("forwards", big, s - big, 6 + 1025, "more than 1024 forwards");
         }
 
+        /* UTF-16, as some editors save: said so, not "byte 0xff is not valid UTF-8". */
+        expect_one_error("utf16", "\xff\xfev\0e\0r\0", 8, 1, "the file is UTF-16 text: save it as UTF-8");
+
+        /* The caret under the error: wide (Japanese) characters take two
+         * cells; an escape sequence in the file does not reach the terminal. */
+        snprintf(path, sizeof path, "%s/caret.yaml", tmpdir);
+        {
+                static const char text[] =
+                        "version: 1\nrouter: {url: http://a, password_file: /p}\ngroups:\n"
+                        "  - { name: \xe3\x82\xa6\xe3\x82\xa7\xe3\x83\x96, lan_ip: 10.0.0.1, forwards: [ { proto: tpc, port: 80 } ] }\n";
+                char want[256];
+
+                write_file(path, text, strlen(text));
+                r = run(&out, &err, "check", path, NULL);
+                /* column 57 ('tpc'), after 3 wide characters: 56 + 3 cells, plus the indent of 2 */
+                snprintf(want, sizeof want, ":4:57: unknown proto 'tpc'");
+                CHECK(r == 78 && strstr(err, want), "caret: exit %d: %s", r, err);
+                snprintf(want, sizeof want, " } ] }\n%*s^\n", 2 + 56 + 3, "");
+                CHECK(strstr(err, want), "caret misplaced:\n%s", err);
+                free(out), free(err);
+        }
+        write_file(path, "version: 1\nrouter: \x1b[2J\n", 24);
+        r = run(&out, &err, "check", path, NULL);
+        CHECK(r == 78 && !strchr(err, '\x1b') && strstr(err, "router: ?[2J"), "escape: exit %d: %s", r, err);
+        free(out), free(err);
+        out = err = NULL;
+
         /* Thousands of errors: capped, with a note saying how many were left out. */
         {
                 _cleanup_(config_errors_done) ConfigErrors errors = {};
@@ -620,7 +647,7 @@ static void test_password(void) {
 
 static void cleanup_tmpdir(void) {
         const char *names[] = { "stdout", "stderr", "big.yaml", "empty.yaml", "fifo", "pw",
-                                "router-password", "emptypw" };
+                                "router-password", "emptypw", "caret.yaml" };
         char path[512];
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
