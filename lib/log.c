@@ -58,7 +58,7 @@ void log_open(void) {
         use_prefix = (e && streq(e, "1")) || use_journal;
 }
 
-static void log_line(int level, int error, const char *fmt, va_list ap) {
+_printf_(3, 0) static void log_line(int level, int error, const char *fmt, va_list ap) {
         if (use_prefix)
                 fprintf(stderr, "<%d>", level);
         else if (level <= LOG_WARNING)
