@@ -46,6 +46,7 @@ typedef struct Daemon {
         uint64_t last_ping;     /* CLOCK_MONOTONIC */
 
         unsigned failures;      /* consecutive failed passes */
+        size_t reload_errors;   /* of the last SIGHUP, 0 when it loaded */
 
         bool stopping;          /* SIGTERM/SIGINT seen during a pass */
         bool sent_stopping;
@@ -121,9 +122,17 @@ static int daemon_progress(void *userdata) {
         return 0;
 }
 
+/* While a reload has failed, every STATUS= says so: the pass after it would
+ * otherwise hide that the edited file is not the one in force. */
 static void set_status(Daemon *d, const char *status) {
-        char *s = strdup(status);
+        char *s;
 
+        if (d->reload_errors > 0) {
+                if (asprintf(&s, "%s; reload failed (%zu error%s in %s), running the previous configuration", status,
+                             d->reload_errors, d->reload_errors == 1 ? "" : "s", d->config_path) < 0)
+                        s = NULL;
+        } else
+                s = strdup(status);
         if (s) {
                 free(d->state.status);
                 d->state.status = s;
@@ -466,7 +475,9 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                 snprintf(status, sizeof status,
                          "reload failed: %zu error%s in %s; still running the previous configuration",
                          errors.n, errors.n == 1 ? "" : "s", d->config_path);
+                d->reload_errors = 0;
                 set_status(d, status);
+                d->reload_errors = errors.n > 0 ? errors.n : 1;
                 publish(d);
                 (void) sd_notify(0, "READY=1");
                 return 0;
@@ -477,6 +488,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         d->config = c;
         set_router_name(d);
         d->failures = 0;
+        d->reload_errors = 0;
         log_info("reloaded %s: %zu forward%s in %zu group%s; running a pass", d->config_path, c->desired.n,
                  c->desired.n == 1 ? "" : "s", c->n_groups, c->n_groups == 1 ? "" : "s");
         (void) sd_notify(0, "READY=1\nSTATUS=reloaded; running a pass");

@@ -14,6 +14,7 @@
  *   SIGHUP          reload: the file is parsed into a new Config, swapped in
  *                   only when valid, and a pass runs at once; a broken file
  *                   keeps the running one, its errors logged as FILE:LINE:COLUMN
+ *                   and every STATUS= noting it until a reload succeeds
  *   SIGUSR1         a pass now
  *   SIGTERM/SIGINT  stop: a request in flight is abandoned (the progress
  *                   callback sees the pending signal), the session is logged

@@ -246,8 +246,17 @@ class Signals(DaemonTest):
                 self.fake.set_table(PPTP + L2TP[:3])
                 t2 = time.monotonic()
                 self.proc.send_signal(signal.SIGUSR1)
-                self.wait_status("applied 1 change; " + IN_SYNC_6, timeout=3, since=t2)
+                t3, words = self.wait_status("applied 1 change; " + IN_SYNC_6, timeout=3, since=t2)
                 self.assertTable(PPTP + L2TP)
+                # until a reload succeeds, every STATUS= says the file is not in force
+                self.assertEqual(words, "applied 1 change; %s; reload failed (1 error in %s), running the previous "
+                                        "configuration" % (IN_SYNC_6, self.config))
+                self.assertEqual(self.read_status_json()["status"], words)
+
+                self.write_config(sync="  interval: 1h\n")
+                self.proc.send_signal(signal.SIGHUP)
+                _, words = self.wait_status(IN_SYNC_6, timeout=3, since=t3 + 0.001)
+                self.assertEqual(words, IN_SYNC_6)
                 self.stop_daemon()
 
         def test_sigterm_during_a_slow_request(self):
