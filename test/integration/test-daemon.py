@@ -323,6 +323,28 @@ class Failures(DaemonTest):
                 self.stop_daemon()
 
 
+class Refused(DaemonTest):
+        def test_a_refused_pass_changes_nothing_and_waits_an_interval(self):
+                """More deletes than max_deletes: refused, not a failure (no
+                backoff), shown in STATUS= and status, the router untouched."""
+                extra = [{"group": "PPTP", "proto": "tcp", "ports": str(p), "lan_ip": "192.168.11.9"} for p in (1724, 1725)]
+                self.start_fake(PPTP + L2TP + extra)
+                self.write_config(sync="  interval: 1h\n  max_deletes: 1\n")
+                self.start_daemon()
+                _, words = self.wait_status("refused")
+                self.assertEqual(words, "refused by a safety guard, nothing changed (see 'portkeep plan'); next try in 1h")
+                self.assertIn("max_deletes", self.err())
+                self.assertTable(PPTP + L2TP + extra)
+                self.assertEqual(self.fake.stats()["events"].get("deletes", 0), 0)
+                self.assertLoggedOut()
+                st = self.read_status_json()
+                self.assertEqual((st["last_pass"]["result"], st["last_pass"]["ok"], st["last_pass"]["changes"]),
+                                 ("refused", False, 0))
+                self.assertAlmostEqual(utc(st["next_pass"]) - utc(st["last_pass"]["finished"]), 3600, delta=3)
+                self.assertAlive()
+                self.stop_daemon()
+
+
 class Lock(DaemonTest):
         def test_oneshot_apply_waits_for_the_daemons_pass(self):
                 self.start_fake(PPTP + L2TP)

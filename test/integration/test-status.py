@@ -27,7 +27,9 @@ IDS = {
         "deleted": "ef4f5362053444fb914c4f736de80b99",
         "drift": "0fc8be78a9204adcb253b1de9324b9f8",
         "failed": "e0612e710c8e4379bc3549a261b94627",
+        "refused": "f00645f1b4b44aeb97451bd3eb1bb76b",
 }
+README = os.path.join(os.path.dirname(os.path.dirname(HERE)), "README.md")
 
 
 def can_unshare():
@@ -191,6 +193,14 @@ class StatusTest(DaemonTest):
                 self.assertNotIn(PASSWORD, json.dumps(got), "the password leaked into the journal")
                 return got
 
+        def test_readme_lists_the_message_ids(self):
+                """The table in README.md, "Run it as a service", is what
+                journalctl users copy: the same IDs as lib/log.c sends."""
+                with open(README, encoding="utf-8") as f:
+                        listed = re.findall(r"^\| ([^|]+?) +\| +\d \w+ +\| `([0-9a-f]{32})` \|$", f.read(), re.M)
+                self.assertEqual(sorted(i for _, i in listed), sorted(IDS.values()), listed)
+                self.assertEqual(len(set(IDS.values())), len(IDS))
+
         def test_journal_entries(self):
                 self.skip_unless_root()
                 extra = {"group": "PPTP", "proto": "tcp", "ports": "1724", "lan_ip": "192.168.11.9"}
@@ -225,6 +235,18 @@ class StatusTest(DaemonTest):
                 self.assertEqual(failed[0]["PRIORITY"], "3")
                 self.assertRegex(failed[0]["MESSAGE"], r"^could not log in to the router at .*; retry in \d+s$")
                 self.assertNotIn("PORTKEEP_GROUP", failed[0])
+
+                # a pass refused by max_deletes
+                extra = [{"group": "PPTP", "proto": "tcp", "ports": str(p), "lan_ip": "192.168.11.9"} for p in (1724, 1725)]
+                os.unlink(os.path.join(self.tmp, "fake-port"))  # the stopped fake's
+                self.start_fake(PPTP + L2TP + extra)
+                self.write_config(sync="  interval: 1h\n  max_deletes: 1\n")
+                got = self.capture(1.5, "run")
+                refused = [e for e in got["entries"] if e.get("MESSAGE_ID") == IDS["refused"]]
+                self.assertEqual(len(refused), 1, got)
+                self.assertEqual(refused[0]["PRIORITY"], "3")
+                self.assertIn("max_deletes", refused[0]["MESSAGE"])
+                self.assertTrue(refused[0]["MESSAGE"].endswith("Next try in 1h."), refused[0]["MESSAGE"])
 
 
 if __name__ == "__main__":
