@@ -298,8 +298,8 @@ static int arc_login(Router *r) {
         if (title_is(reply, ARC.title_ok))
                 return 0;
         (void) html_title(reply, &title);
-        return router_set_error(r, -EACCES, "login rejected (the router answered with the page '%.80s')",
-                                title ?: "");
+        return router_set_error(r, -EACCES, "it answered with the page '%.80s' instead of '%s'", title ?: "",
+                                ARC.title_ok);
 }
 
 static int arc_logout(Router *r) {
@@ -800,8 +800,8 @@ static int submit_entries(Router *r, const Entries *e, const char *what) {
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(full_words); i++)
                 if (strcasestr(words, full_words[i]))
-                        return router_set_error(r, -ENOSPC, "router refused the %s, table full: %s", what, words);
-        return router_set_error(r, -EREMOTEIO, "router refused the %s: %s", what, words);
+                        return router_set_error(r, -ENOSPC, "%s", words);
+        return router_set_error(r, -EREMOTEIO, "%s", words);
 }
 
 static void entry_done(Entry *e) {
@@ -824,7 +824,7 @@ static int add_once(Router *r, const Forward *f) {
                 return k;
         /* disabled entries take a slot too */
         if (e.n >= ARC.max_entries)
-                return router_set_error(r, -ENOSPC, "the router's table is full (%zu of %u entries); nothing was sent",
+                return router_set_error(r, -ENOSPC, "%zu of its %u entries in use, disabled ones included; not sent",
                                         e.n, ARC.max_entries);
         p = realloc(e.items, (e.n + 1) * sizeof(Entry));
         if (!p)

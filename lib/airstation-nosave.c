@@ -219,7 +219,7 @@ static int nosave_login(Router *r) {
          * table read then confirms. */
         if (html_find(reply, "input", "name", NOSAVE.f_password)) {
                 words = router_words(reply);
-                return router_set_error(r, -EACCES, "login rejected: %s", words ?: "");
+                return router_set_error(r, -EACCES, "%s", words ?: "(no message)");
         }
         if (html_red_text(reply, &words) >= 0)
                 return router_set_error(r, -EREMOTEIO, "login failed: %s", words);
@@ -381,13 +381,8 @@ static int check_table_page(Router *r, const char *raw, htmlDocPtr doc) {
         if (html_find(doc, "input", "name", NOSAVE.f_password))
                 return router_set_error(r, -EBADMSG, "%s: got the login page instead of the table",
                                         NOSAVE.table_page);
-        /* its form, with the session number that every change needs (the
-         * form's action and other inputs are UNKNOWN, so not required) */
-        form = html_find(doc, "form", NULL, NULL);
-        if (!form || !html_find(doc, "input", "name", NOSAVE.f_session))
-                return router_set_error(r, -EBADMSG, "%s: not the port forwarding page (no form with %s)",
-                                        NOSAVE.table_page, NOSAVE.f_session);
-        /* Truncation: the parser closes what is missing, so look at the
+        /* Truncation first, or a page cut before its form would be called
+         * another page: the parser closes what is missing, so look at the
          * bytes: the document must end with its </html>. */
         p = raw + strlen(raw);
         while (p > raw && isspace((unsigned char) p[-1]))
@@ -395,6 +390,12 @@ static int check_table_page(Router *r, const char *raw, htmlDocPtr doc) {
         if (p - raw < 7 || strncasecmp(p - 7, "</html>", 7) != 0)
                 return router_set_error(r, -EBADMSG, "%s: page truncated (no closing </html>)",
                                         NOSAVE.table_page);
+        /* its form, with the session number that every change needs (the
+         * form's action and other inputs are UNKNOWN, so not required) */
+        form = html_find(doc, "form", NULL, NULL);
+        if (!form || !html_find(doc, "input", "name", NOSAVE.f_session))
+                return router_set_error(r, -EBADMSG, "%s: not the port forwarding page (no form with %s)",
+                                        NOSAVE.table_page, NOSAVE.f_session);
         return 0;
 }
 
@@ -503,8 +504,8 @@ static int submit_change(Router *r, const HttpField *fields, size_t n_fields, co
                 return router_set_error(r, -ESTALE, "%s: session expired", what);
         for (size_t i = 0; i < ELEMENTSOF(full_words); i++)
                 if (words && strcasestr(words, full_words[i]))
-                        return router_set_error(r, -ENOSPC, "router refused the %s, table full: %s", what, words);
-        return router_set_error(r, -EREMOTEIO, "router refused the %s: %s", what, words ?: "");
+                        return router_set_error(r, -ENOSPC, "%s", words);
+        return router_set_error(r, -EREMOTEIO, "%s", words ?: "(no message)");
 }
 
 static bool group_exists(const Table *t, const char *group) {

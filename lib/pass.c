@@ -85,7 +85,7 @@ static void fail_contact(PassResult *res, Router *r, const Config *c, PassStage 
         switch (error) {
         case -EACCES:
                 fail(res, PASS_FAILED, stage, error,
-                     "login to the router at %s rejected: %s; check router.username ('%s') and the password in %s",
+                     "the router at %s rejected the login: %s; check router.username ('%s') and the password in %s",
                      c->url, router_words(r, error), c->username ? c->username : "admin",
                      pass_password_source(c, pw, sizeof pw));
                 break;
@@ -369,7 +369,10 @@ int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *
                 fail_contact(ret, r, c, PASS_STAGE_LOGIN, k);
                 goto finish;
         }
-        log_debug("logged in to %s (%s)", c->url, router_family(r) ? router_family(r) : "?");
+        if (c->driver == DRIVER_AIRSTATION && c->firmware == FIRMWARE_AUTO)
+                log_debug("logged in to %s (firmware: auto detected %s from /login.html)", c->url, router_family(r));
+        else
+                log_debug("logged in to %s (%s)", c->url, router_family(r));
 
         k = router_read(r, &ret->initial);
         if (k < 0) {

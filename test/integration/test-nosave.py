@@ -37,6 +37,15 @@ class Apply(PortkeepTest):
                 self.assertExit(res, 0)
                 self.assertIn("in sync", res.out)
 
+        def test_auto_detection_says_which_family(self):
+                family = self.family
+                self.start_fake(PPTP + L2TP)
+                self.family = "auto"
+                self.write_config()
+                res = self.portkeep("-v", "plan")
+                self.assertExit(res, 0)
+                self.assertIn("firmware: auto detected %s from /login.html" % family, res.err)
+
         def test_second_apply_sends_no_form(self):
                 self.start_fake(PPTP + L2TP)
                 self.write_config()
@@ -312,6 +321,7 @@ class Failures(PortkeepTest):
                 self.fake.fail(fault="truncate")
                 res = self.portkeep("apply")
                 self.assertExit(res, 1)
+                self.assertIn("truncated", res.err)
                 self.assertEqual(self.fake.posts(), [])
                 self.assertTable(PPTP + L2TP)
 
