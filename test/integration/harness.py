@@ -6,6 +6,7 @@ binary run against them.
 Usage: test-*.py PORTKEEP_BINARY (meson passes it). Every test talks only to
 127.0.0.1."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -194,8 +195,11 @@ class PortkeepTest(unittest.TestCase):
                                    stdin=subprocess.DEVNULL)
                 out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
                 res = Result(list(args), p.returncode, out, err)
-                # Whatever happens, the password is never shown.
+                # Whatever happens, the password is never shown, nor the MD5 the
+                # arcadyan login sends in its place.
                 self.assertNotIn(PASSWORD, out + err, "the password leaked into the output")
+                self.assertNotIn(hashlib.md5(PASSWORD.encode()).hexdigest(), out + err,
+                                 "the password's MD5 leaked into the output")
                 return res
 
         def assertExit(self, res, code):
