@@ -213,8 +213,10 @@ static bool key_is_secret(const char *s, size_t n) {
                                              "\xe3\x83\x91\xe3\x82\xb9" /* パス */ };
         char k[64];
 
-        if (n == 0 || n >= sizeof k)
+        if (n == 0)
                 return false;
+        if (n >= sizeof k) /* a word in the first 63 bytes still counts */
+                n = sizeof k - 1;
         memcpy(k, s, n);
         k[n] = 0;
         if (streq(k, "password_file") || streq(k, "password_credential"))
