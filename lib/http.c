@@ -345,8 +345,20 @@ int http_iconv(const char *from, const char *to, const char *in, size_t size, ch
 
 /* ---- forms ---- */
 
+/* Frees s after wiping it: form values may hold a password. */
+static void free_wiped(char *s) {
+        if (s) {
+                explicit_bzero(s, strlen(s));
+                free(s);
+        }
+}
+
+static void free_wipedp(char **s) {
+        free_wiped(*s);
+}
+
 int http_form_encode(const HttpField *fields, size_t n_fields, const char *charset, char **ret) {
-        _cleanup_free_ char *body = NULL;
+        _cleanup_(free_wipedp) char *body = NULL;
         size_t len = 0;
         bool convert = charset && !is_utf8_name(charset);
 
@@ -355,7 +367,7 @@ int http_form_encode(const HttpField *fields, size_t n_fields, const char *chars
                 return -ENOMEM;
 
         for (size_t i = 0; i < n_fields; i++) {
-                _cleanup_free_ char *converted = NULL;
+                _cleanup_(free_wipedp) char *converted = NULL;
                 const char *v = fields[i].value ?: "";
                 size_t vlen = strlen(v);
                 char *escaped, *p;
@@ -372,13 +384,18 @@ int http_form_encode(const HttpField *fields, size_t n_fields, const char *chars
                 if (!escaped)
                         return -ENOMEM;
                 add = strlen(fields[i].name) + 1 + strlen(escaped) + 1;
-                p = realloc(body, len + add + 1);
+                /* not realloc(): it would leave the old copy unwiped */
+                p = malloc(len + add + 1);
                 if (!p) {
+                        explicit_bzero(escaped, strlen(escaped));
                         curl_free(escaped);
                         return -ENOMEM;
                 }
+                memcpy(p, body, len + 1);
+                free_wiped(body);
                 body = p;
                 len += sprintf(body + len, "%s%s=%s", i > 0 ? "&" : "", fields[i].name, escaped);
+                explicit_bzero(escaped, strlen(escaped));
                 curl_free(escaped);
         }
 
@@ -556,7 +573,7 @@ int http_get(HttpClient *h, const char *path, const char *referer, char **ret_bo
 
 int http_post_form(HttpClient *h, const char *path, const char *referer, const HttpField *fields,
                    size_t n_fields, char **ret_body, size_t *ret_size) {
-        _cleanup_free_ char *body = NULL;
+        _cleanup_(free_wipedp) char *body = NULL; /* it may hold a password */
         int r;
 
         r = http_form_encode(fields, n_fields, h->charset, &body);
@@ -565,7 +582,5 @@ int http_post_form(HttpClient *h, const char *path, const char *referer, const H
         if (r < 0)
                 return http_set_error(h, r, "%s: cannot encode form", path);
 
-        r = perform(h, path, referer, body, ret_body, ret_size);
-        explicit_bzero(body, strlen(body)); /* it may hold a password */
-        return r;
+        return perform(h, path, referer, body, ret_body, ret_size);
 }
