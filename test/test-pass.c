@@ -394,6 +394,7 @@ static void test_show(void) {
         config_init(&c);
         memory_router_init(&m);
         messy_table(&m.table);
+        add(&m.table, fw("VPN用", PROTO_UDP, 500, "192.168.11.7", 500));
         CHECK(run(&m, &c, PASS_SHOW, false, &res) == 0);
         CHECK(res.outcome == PASS_OK && pass_exit_code(&res) == 0);
         CHECK(m.n_changes == 0 && m.n_logout == 1);
@@ -402,7 +403,9 @@ static void test_show(void) {
         text = capture(pass_print_table, &res.initial, &c);
         CHECK(strstr(text, "*  PPTP             tcp      router          1723         192.168.11.5:1723\n"));
         CHECK(strstr(text, "   games            tcp      router          25565        192.168.11.40:25565\n"));
-        CHECK(strstr(text, "4 forwards, 3 managed (*)\n"));
+        /* a kanji takes two columns: the next column still lines up */
+        CHECK(strstr(text, "   VPN用            udp      router          500          192.168.11.7:500\n"));
+        CHECK(strstr(text, "5 forwards, 3 managed (*)\n"));
 
         json = capture(pass_print_table_json, &res.initial, &c);
         CHECK(strncmp(json, "{\"version\":1,\"forwards\":[{", 26) == 0);
