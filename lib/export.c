@@ -143,7 +143,28 @@ static void write_key(FILE *f, const char *indent, const char *key, const char *
         fputc('\n', f);
 }
 
-static void write_router(const Config *c, FILE *f) {
+/* A relative password_file is relative to the config file's directory, and
+ * the export is written elsewhere: name the file absolutely. */
+static int absolute_password_file(const Config *c, char **ret) {
+        _cleanup_(freep) char *dir = NULL, *real = NULL;
+        const char *slash = c->path ? strrchr(c->path, '/') : NULL;
+
+        if (c->password_file[0] == '/') {
+                *ret = strdup(c->password_file);
+                return *ret ? 0 : -ENOMEM;
+        }
+        dir = slash ? strndup(c->path, slash == c->path ? 1 : (size_t) (slash - c->path)) : strdup(".");
+        if (!dir)
+                return -ENOMEM;
+        real = realpath(dir, NULL);
+        if (!real)
+                return -errno;
+        if (asprintf(ret, "%s/%s", streq(real, "/") ? "" : real, c->password_file) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static void write_router(const Config *c, const char *password_file, FILE *f) {
         static const char *const firmware[] = { "auto", "nosave", "arcadyan" };
 
         fputs("router:\n", f);
@@ -151,8 +172,8 @@ static void write_router(const Config *c, FILE *f) {
         write_key(f, "  ", "url", c->url);
         if (c->username)
                 write_key(f, "  ", "username", c->username);
-        if (c->password_file)
-                write_key(f, "  ", "password_file", c->password_file);
+        if (password_file)
+                write_key(f, "  ", "password_file", password_file);
         if (c->password_credential)
                 write_key(f, "  ", "password_credential", c->password_credential);
         if (c->driver == DRIVER_AIRSTATION && (size_t) c->firmware < ELEMENTSOF(firmware))
@@ -237,14 +258,21 @@ int export_write(const Table *t, const Config *c, const char *family, FILE *f, s
         Preset presets[ELEMENTSOF(preset_names)] = {};
         _cleanup_(freep) size_t *idx = NULL;
         _cleanup_(freep) bool *done = NULL;
+        _cleanup_(freep) char *password_file = NULL;
         size_t n_presets = 0, skipped = 0, n_groups = 0;
         uint32_t lan_default;
         char b[16];
+        int k;
 
         idx = calloc(t->n ?: 1, sizeof(size_t));
         done = calloc(t->n ?: 1, sizeof(bool));
         if (!idx || !done)
                 return -ENOMEM;
+        if (c->password_file) {
+                k = absolute_password_file(c, &password_file);
+                if (k < 0)
+                        return k;
+        }
         for (size_t i = 0; i < ELEMENTSOF(preset_names); i++)
                 if (preset_load(preset_names[i], &presets[n_presets]) >= 0)
                         n_presets++;
@@ -254,7 +282,7 @@ int export_write(const Table *t, const Config *c, const char *family, FILE *f, s
                 fprintf(f, " (firmware family %s)", family);
         fputs(",\n# as read; every group on the router is listed, so all are managed.\n", f);
         fputs("version: 1\n", f);
-        write_router(c, f);
+        write_router(c, password_file, f);
         lan_default = dominant_lan_ip(t);
         if (lan_default)
                 fprintf(f, "defaults:\n  lan_ip: %s\n", ipv4_to_string(lan_default, b));
@@ -279,10 +307,11 @@ int export_write(const Table *t, const Config *c, const char *family, FILE *f, s
         }
         if (n_groups == 0)
                 fputs("groups: []\n", f);
+        k = fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 
         for (size_t i = 0; i < n_presets; i++)
                 table_done(&presets[i].forwards);
         if (ret_skipped)
                 *ret_skipped = skipped;
-        return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
+        return k;
 }

@@ -72,6 +72,24 @@ class ExportNosave(PortkeepTest):
                 self.assertExit(self.portkeep("check", path), 0)
                 self.assertExit(self.portkeep("plan", config=path), 0)
 
+        def test_relative_password_file_written_absolute(self):
+                # password_file: relative to the config's directory; the export
+                # is saved elsewhere and must still find the password.
+                self.start(PPTP)
+                self.write_config("groups:\n  - name: PPTP\n    preset: pptp\n")
+                with open(self.config) as f:
+                        text = f.read()
+                with open(self.config, "w") as f:
+                        f.write(text.replace(self.pwfile, os.path.basename(self.pwfile)))
+                res = self.portkeep("export")
+                self.assertExit(res, 0)
+                self.assertIn("  password_file: %s\n" % os.path.realpath(self.pwfile), res.out)
+                os.mkdir(os.path.join(self.tmp, "elsewhere"))
+                path = os.path.join(self.tmp, "elsewhere", "exported.yaml")
+                with open(path, "w") as f:
+                        f.write(res.out)
+                self.assertExit(self.portkeep("plan", config=path), 0)
+
         def test_router_failure_is_exit_1_and_no_yaml(self):
                 self.start_fake(PPTP, password="another")
                 self.write_config()
