@@ -91,12 +91,12 @@ static const char *detect_family(const char *page, size_t size, char *seen, size
         if (n)
                 return "nosave";
         /* arcadyan: <img title=spacer src="data:image/gif;base64,..."> */
-        for (n = html_find(doc, "img", "title", "spacer"); n;) {
+        n = html_find(doc, "img", "title", "spacer");
+        if (n) {
                 _cleanup_(freep) char *src = html_attr(n, "src");
 
                 if (src && strncmp(src, "data:image/gif;base64,", 22) == 0)
                         return "arcadyan";
-                break;
         }
         (void) html_title(doc, &title);
         snprintf(seen, seen_size, "a login page titled '%.80s' with neither a nosave_session_num input nor a spacer image",
