@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "table.h"
+#include "utf8.h"
 
 static int max_level = LOG_INFO;
 static bool use_prefix = false;
@@ -161,43 +162,6 @@ int log_event(LogEvent kind, int level, const Forward *f, const char *fmt, ...) 
         return 0;
 }
 
-/* Decodes one UTF-8 character; returns its length, 0 for an invalid byte. */
-static size_t utf8_decode(const unsigned char *s, uint32_t *ret) {
-        size_t n;
-        uint32_t c;
-
-        if (s[0] < 0x80)
-                n = 1, c = s[0];
-        else if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                n = 2, c = s[0] & 0x1f;
-        else if (s[0] >= 0xe0 && s[0] <= 0xef)
-                n = 3, c = s[0] & 0x0f;
-        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-                n = 4, c = s[0] & 0x07;
-        else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                c = (c << 6) | (s[i] & 0x3f);
-        }
-        *ret = c;
-        return n;
-}
-
-/* Terminal cells of a character: 2 for the East Asian wide ranges (kana,
- * kanji, hangul, full-width forms), else 1. Independent of the locale, which
- * under systemd is often C. */
-static unsigned cell_width(uint32_t c) {
-        return (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf && c != 0x303f) ||
-                               (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
-                               (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
-                               (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
-                               (c >= 0x20000 && c <= 0x3fffd)
-                       ? 2
-                       : 1;
-}
-
 /* The source line, then a caret under column (counted in characters, as
  * libyaml does). Control characters and invalid bytes print as '?', so that a
  * file cannot send escape sequences to the terminal; tabs are kept, and wide
@@ -211,13 +175,13 @@ static void print_caret_line(const char *src, unsigned column) {
         for (unsigned c = 1; *s; c++) {
                 uint32_t ch = 0;
                 size_t n = utf8_decode(s, &ch);
-                bool bad = n == 0 || (ch < 0x20 && ch != '\t') || ch == 0x7f || (ch >= 0x80 && ch < 0xa0);
+                bool bad = n == 0 || (utf8_is_control(ch) && ch != '\t');
 
                 if (c < column && pad + 2 < sizeof spaces) {
                         if (ch == '\t' && !bad)
                                 spaces[pad++] = '\t';
                         else
-                                for (unsigned w = bad ? 1 : cell_width(ch); w > 0; w--)
+                                for (unsigned w = bad ? 1 : utf8_cell_width(ch); w > 0; w--)
                                         spaces[pad++] = ' ';
                         caret = pad;
                 }

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "macro.h"
 #include "pass.h"
+#include "utf8.h"
 
 #define FWD_MAX 128
 
@@ -413,41 +414,6 @@ finish:
         return q;
 }
 
-/* Terminal columns of the UTF-8 character starting at s: 0 for a
- * continuation byte, 2 for East Asian wide and fullwidth characters (kanji,
- * kana, hangul, fullwidth forms), else 1. Without wcwidth(), which needs a
- * UTF-8 locale that a service does not have. */
-static int columns_at(const unsigned char *s) {
-        unsigned cp;
-
-        if ((s[0] & 0xc0) == 0x80)
-                return 0;
-        if ((s[0] & 0xf0) == 0xe0 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80)
-                cp = (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu);
-        else if ((s[0] & 0xf8) == 0xf0)
-                return 2; /* U+10000 and up: mostly CJK extensions and emoji */
-        else
-                return 1;
-        return (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf && cp != 0x303f) ||
-                               (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
-                               (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
-                               (cp >= 0xffe0 && cp <= 0xffe6)
-                       ? 2
-                       : 1;
-}
-
-/* s padded to width columns, control characters shown as '?'. */
-static void print_sanitized(FILE *f, const char *s, int width) {
-        int n = 0;
-
-        for (; s && *s; s++) {
-                n += columns_at((const unsigned char *) s);
-                fputc((unsigned char) *s < 0x20 || *s == 0x7f ? '?' : *s, f);
-        }
-        for (; n < width; n++)
-                fputc(' ', f);
-}
-
 void pass_print_table(const Table *t, const Config *c, FILE *f) {
         size_t managed = 0;
 
@@ -459,7 +425,7 @@ void pass_print_table(const Table *t, const Config *c, FILE *f) {
 
                 managed += m;
                 fprintf(f, "%c  ", m ? '*' : ' ');
-                print_sanitized(f, x->group ? x->group : "-", 16);
+                utf8_print_padded(f, x->group ? x->group : "-", 16);
                 fprintf(f, " %-8s %-15s %-12s %s", proto_to_string(x->proto, p),
                         x->wan == WAN_ROUTER ? "router" : ipv4_to_string(x->wan, wan),
                         port_range_is_set(x->ports) ? port_range_to_string(x->ports, ports) : "-",

@@ -31,6 +31,7 @@
 #include "json.h"
 #include "macro.h"
 #include "plan.h"
+#include "utf8.h"
 
 typedef enum {
         ENTRY_FREE,     /* not claimed (yet) */
@@ -748,12 +749,12 @@ static int group_width(const Plan *p) {
 
         for (size_t i = 0; i < p->n_changes; i++) {
                 const Change *ch = &p->changes[i];
-                size_t l = strlen(group_label(ch->action == CHANGE_DELETE ? &ch->old : &ch->new));
+                size_t l = utf8_columns(group_label(ch->action == CHANGE_DELETE ? &ch->old : &ch->new));
 
                 w = l > w ? l : w;
         }
         for (size_t i = 0; i < p->unmanaged.n; i++) {
-                size_t l = strlen(group_label(&p->unmanaged.items[i]));
+                size_t l = utf8_columns(group_label(&p->unmanaged.items[i]));
 
                 w = l > w ? l : w;
         }
@@ -787,8 +788,9 @@ static void print_was(const Change *ch, FILE *f) {
 static void print_row(char mark, int width, const Forward *fw, FILE *f) {
         char rule[FORWARD_RULE_STRING_MAX];
 
-        fprintf(f, "%c %-*s  %s", mark, width, group_label(fw),
-                forward_rule_to_string(fw, rule, sizeof(rule)));
+        fprintf(f, "%c ", mark);
+        utf8_print_padded(f, group_label(fw), (size_t) width);
+        fprintf(f, "  %s", forward_rule_to_string(fw, rule, sizeof(rule)));
 }
 
 static void print_conflict(const Plan *p, const Conflict *c, FILE *f) {

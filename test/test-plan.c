@@ -160,6 +160,17 @@ static const Case cases[] = {
                 .steps = "- gre -> 192.168.11.3 (group PPTP)\n",
         },
         {
+                /* 用 takes two terminal cells: the rules still line up */
+                .name = "a Japanese group name is padded by terminal cells",
+                .desired = { "VPN用 tcp 1723 192.168.11.3", "web tcp 8443 192.168.11.20:443" },
+                .actual = {},
+                .managed = { "VPN用", "web" },
+                .max_deletes = 8,
+                .text = "+ VPN用  tcp 1723 -> 192.168.11.3:1723\n"
+                        "+ web    tcp 8443 -> 192.168.11.20:443\n"
+                        "2 to add\n",
+        },
+        {
                 .name = "prune none: nothing deleted, the managed leftover is kept",
                 .desired = { "PPTP tcp 1723 192.168.11.3" },
                 .actual = { "nas tcp 22 192.168.11.9", "PPTP tcp 1723 192.168.11.3",

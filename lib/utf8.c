@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "utf8.h"
+
+size_t utf8_decode(const unsigned char *s, uint32_t *ret) {
+        uint32_t c;
+        size_t n;
+
+        if (s[0] < 0x80) {
+                *ret = s[0];
+                return 1;
+        }
+        if ((s[0] & 0xe0) == 0xc0)
+                n = 2, c = s[0] & 0x1f;
+        else if ((s[0] & 0xf0) == 0xe0)
+                n = 3, c = s[0] & 0x0f;
+        else if ((s[0] & 0xf8) == 0xf0)
+                n = 4, c = s[0] & 0x07;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                c = (c << 6) | (s[i] & 0x3f);
+        }
+        if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+            (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+                return 0;
+        *ret = c;
+        return n;
+}
+
+unsigned utf8_cell_width(uint32_t c) {
+        return (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf && c != 0x303f) ||
+                               (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+                               (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+                               (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
+                               (c >= 0x20000 && c <= 0x3fffd)
+                       ? 2
+                       : 1;
+}
+
+/* One character of s: its length (at least 1) and cells; *ret_bad when it
+ * is printed as '?'. */
+static size_t next(const unsigned char *s, unsigned *ret_cells, int *ret_bad) {
+        uint32_t c = 0;
+        size_t n = utf8_decode(s, &c);
+
+        *ret_bad = n == 0 || utf8_is_control(c);
+        *ret_cells = *ret_bad ? 1 : utf8_cell_width(c);
+        return n ? n : 1;
+}
+
+size_t utf8_columns(const char *str) {
+        const unsigned char *s = (const unsigned char *) str;
+        size_t cols = 0;
+
+        while (s && *s) {
+                unsigned cells;
+                int bad;
+
+                s += next(s, &cells, &bad);
+                cols += cells;
+        }
+        return cols;
+}
+
+void utf8_print_padded(FILE *f, const char *str, size_t width) {
+        const unsigned char *s = (const unsigned char *) str;
+        size_t cols = 0;
+
+        while (s && *s) {
+                unsigned cells;
+                int bad;
+                size_t n = next(s, &cells, &bad);
+
+                if (bad)
+                        fputc('?', f);
+                else
+                        fwrite(s, 1, n, f);
+                s += n;
+                cols += cells;
+        }
+        for (; cols < width; cols++)
+                fputc(' ', f);
+}
