@@ -218,6 +218,8 @@ static const char *failure_words(const PassResult *res, char *buf, size_t size) 
                 return "unexpected answer from the router";
         if (res->error == -ENOSYS)
                 return "driver not available";
+        if (res->error == -EPROTONOSUPPORT)
+                return "the router cannot store a declared forward, nothing changed; fix the file";
         snprintf(buf, size, "pass failed: %s", strerror(-res->error));
         return buf;
 }

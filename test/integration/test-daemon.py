@@ -324,6 +324,20 @@ class Failures(DaemonTest):
 
 
 class Refused(DaemonTest):
+        def test_a_forward_the_router_cannot_store_is_named_in_status(self):
+                # firmware: auto, so only the logged-in driver knows the arcadyan
+                # 15-byte group limit; the daemon says what to fix, sends nothing.
+                self.start_fake(args=["--family", "arcadyan"])
+                self.family = "auto"
+                self.write_config(VPN_CONFIG + "  - name: VPN用のグループ\n    forwards:\n"
+                                  "      - { proto: tcp, port: 8443 }\n", sync="  interval: 1s\n")
+                self.start_daemon()
+                self.wait_status("the router cannot store a declared forward, nothing changed; fix the file")
+                self.assertIn("cannot store tcp 8443", self.err())
+                self.assertAlive()
+                self.assertTable([])
+                self.stop_daemon()
+
         def test_a_refused_pass_changes_nothing_and_waits_an_interval(self):
                 """More deletes than max_deletes: refused, not a failure (no
                 backoff), shown in STATUS= and status, the router untouched."""
