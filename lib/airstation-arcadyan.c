@@ -27,6 +27,7 @@
 #include <sys/time.h>
 
 #include "airstation-arcadyan-names.h"
+#include "airstation-parse.h"
 #include "driver.h"
 #include "html.h"
 #include "http.h"
@@ -585,11 +586,13 @@ static int entry_to_forward(const Entry *e, int index, Forward *ret) {
                         a = f.ports.first;
                 if (parse_uint(e->v[F_PRIV_END], 65535, &b) < 0 || b == 0)
                         b = f.ports.last;
-                if (b < a)
+                if (b < a || !airstation_lan_ports_fit(f.ports, (PortRange){ a, b }))
                         return -EBADMSG;
                 f.lan_ports = (PortRange){ a, b };
         }
         if (e->v[F_GROUP][0]) {
+                if (!airstation_text_is_utf8(e->v[F_GROUP]))
+                        return -EILSEQ;
                 f.group = strdup(e->v[F_GROUP]);
                 if (!f.group)
                         return -ENOMEM;
@@ -659,6 +662,11 @@ static int entries_to_table(Router *r, const Entries *e, Table *ret) {
                         table_done(&t);
                         return k;
                 }
+                if (k == -EILSEQ) {
+                        table_done(&t);
+                        return router_set_error(r, -EBADMSG, "%s: entry %zu: the group name is not valid UTF-8",
+                                                A(r)->js, i);
+                }
                 if (k < 0) {
                         const Entry *x = &e->items[i];
 
@@ -688,6 +696,25 @@ static int read_once(Router *r, Table *ret) {
         if (k < 0)
                 return k;
         return entries_to_table(r, &e, ret);
+}
+
+/* read_entries() and read_once() without the network (airstation-parse.h). */
+int arcadyan_parse_cfg_js(Router *r, const char *body, Table *ret) {
+        _cleanup_(cfgs_done) Cfgs cfgs = {};
+        _cleanup_(entries_done) Entries e = {};
+        int k;
+
+        k = parse_js(r, body, &cfgs);
+        if (k < 0)
+                return k;
+        k = entries_from_cfgs(r, &cfgs, &e);
+        if (k < 0)
+                return k;
+        return entries_to_table(r, &e, ret);
+}
+
+int arcadyan_page_token(htmlDocPtr doc, char **ret) {
+        return page_token(doc, ret);
 }
 
 /* ---- writing: the whole list in one apply_abstract.cgi post ---- */

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/time.h>
 
+#include "airstation-parse.h"
 #include "driver.h"
 #include "html.h"
 #include "http.h"
@@ -360,6 +361,8 @@ static int row_to_forward(const Row *row, const char *group, Forward *ret) {
                         f.lan_ports = f.ports;
                 else if (parse_ports_cell(row->cell[5], &f.lan_ports) < 0)
                         return -EBADMSG;
+                if (!airstation_lan_ports_fit(f.ports, f.lan_ports))
+                        return -EBADMSG;
         }
         if (group) {
                 f.group = strdup(group);
@@ -417,6 +420,10 @@ static int parse_table(Router *r, htmlDocPtr doc, Table *ret) {
 
                 if (rows.items[i].cell[0])
                         group = rows.items[i].cell[0]; /* carried forward to the group's next rows */
+                if (group && !airstation_text_is_utf8(group))
+                        return router_set_error(r, -EBADMSG,
+                                                "%s: row %u: the group name is not valid UTF-8 (the page is not in the charset it declares)",
+                                                NOSAVE.table_page, rows.items[i].id);
                 k = row_to_forward(&rows.items[i], group, &f);
                 if (k == -ENOMEM)
                         return k;
@@ -432,6 +439,14 @@ static int parse_table(Router *r, htmlDocPtr doc, Table *ret) {
                         return k;
         }
         return 0;
+}
+
+int nosave_parse_table_page(Router *r, const char *raw, htmlDocPtr doc, Table *ret) {
+        int k = check_table_page(r, raw, doc);
+
+        if (k < 0)
+                return k;
+        return parse_table(r, doc, ret);
 }
 
 /* Reads the table page (logging in again once if the session expired); the
