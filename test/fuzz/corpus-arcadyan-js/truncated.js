@@ -1,0 +1,13 @@
+addCfg("pm_max","ARC_NAT_PORTMAP_MaxNum","2");
+addCfg("pm_en0","ARC_NAT_PORTMAP_0_Enable","1");
+addCfg("pm_gn0","ARC_NAT_PORTMAP_0_GroupName","VPN%E7%94%A8");
+addCfg("pm_it0","ARC_NAT_PORTMAP_0_PublicIPType","1");
+addCfg("pm_pi0","ARC_NAT_PORTMAP_0_PublicIP","");
+addCfg("pm_ip0","ARC_NAT_PORTMAP_0_PrivateIP","192.168.11.10");
+addCfg("pm_pr0","ARC_NAT_PORTMAP_0_Proto","tcp");
+addCfg("pm_ps0","ARC_NAT_PORTMAP_0_PublicPortStart","5001");
+addCfg("pm_pe0","ARC_NAT_PORTMAP_0_PublicPortEnd","5002");
+addCfg("pm_vs0","ARC_NAT_PORTMAP_0_PrivatePortStart","0");
+addCfg("pm_ve0","ARC_NAT_PORTMAP_0_PrivatePortEnd","0");
+addCfg("pm_en1","ARC_NAT_PORTMAP_1_Enable","0");
+addCfg("pm_gn1","ARC_NAT_PORTMAP_1_Gr
