@@ -834,65 +834,141 @@ static int submit_entries(Router *r, const Entries *e, const char *what) {
 static void entry_done(Entry *e) {
         for (size_t j = 0; j < _F_MAX; j++)
                 free(e->v[j]);
+        *e = (Entry){};
 }
 
-static int add_once(Router *r, const Forward *f) {
-        _cleanup_(entries_done) Entries e = {};
-        _cleanup_(entry_done) Entry add = {};
-        Entry *p;
-        int k;
-
-        /* what the router cannot store is refused before any request */
-        k = entry_from_forward(r, f, &add);
-        if (k < 0)
-                return k;
-        k = read_entries(r, &e);
-        if (k < 0)
-                return k;
-        /* disabled entries take a slot too */
-        if (e.n >= ARC.max_entries)
-                return router_set_error(r, -ENOSPC, "%zu of its %u entries in use, disabled ones included; not sent",
-                                        e.n, ARC.max_entries);
-        p = realloc(e.items, (e.n + 1) * sizeof(Entry));
-        if (!p)
-                return -ENOMEM;
-        e.items = p;
-        e.items[e.n++] = add;
-        add = (Entry){};
-        return submit_entries(r, &e, "add");
-}
-
-static int delete_once(Router *r, const Forward *f) {
-        _cleanup_(entries_done) Entries e = {};
-        size_t i;
-        int k;
-
-        k = read_entries(r, &e);
-        if (k < 0)
-                return k;
-        /* locate by values in this fresh read */
-        for (i = 0; i < e.n; i++) {
+/* The index of the enabled entry with f's values (key, LAN address, and the
+ * group when f has one), or -ENOENT. */
+static int entries_find(const Entries *e, const Forward *f, size_t *ret) {
+        for (size_t i = 0; i < e->n; i++) {
                 Forward x;
                 bool match;
 
-                if (!entry_enabled(&e.items[i]))
+                if (!entry_enabled(&e->items[i]))
                         continue;
-                if (entry_to_forward(&e.items[i], (int) i, &x) < 0)
+                if (entry_to_forward(&e->items[i], (int) i, &x) < 0)
                         continue;
                 match = forward_same_key(&x, f) && x.lan_ip == f->lan_ip &&
                         (!f->group || streq_ptr(x.group, f->group));
                 forward_done(&x);
-                if (match)
-                        break;
+                if (match) {
+                        *ret = i;
+                        return 0;
+                }
         }
-        if (i >= e.n)
-                return router_set_error(r, -ENOENT, "the entry to delete is no longer on the router");
-        /* the rest move down one index */
-        for (size_t j = 0; j < _F_MAX; j++)
-                free(e.items[i].v[j]);
-        memmove(&e.items[i], &e.items[i + 1], (e.n - i - 1) * sizeof(Entry));
-        e.n--;
-        return submit_entries(r, &e, "delete");
+        return -ENOENT;
+}
+
+/* -EEXIST, the error naming the holder, when an enabled entry's key collides
+ * with f's: the router would refuse the whole list. */
+static int entries_check_free(Router *r, const Entries *e, const Forward *f) {
+        for (size_t i = 0; i < e->n; i++) {
+                char b[FORWARD_RULE_STRING_MAX + 40];
+                Forward x;
+                int k = 0;
+
+                if (!entry_enabled(&e->items[i]))
+                        continue;
+                if (entry_to_forward(&e->items[i], (int) i, &x) < 0)
+                        continue;
+                if (forward_keys_overlap(&x, f))
+                        k = router_set_error(r, -EEXIST, "a fresh read shows its key taken by %s; nothing sent",
+                                             forward_to_string(&x, b, sizeof(b)));
+                forward_done(&x);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+/* Applies steps, in their order, to the list as read: an add goes at the end
+ * (taking adds[i]), a delete removes the entry with its values and the rest
+ * move down one index; disabled entries stay. Checks every step against the
+ * list as it stands then, and the limit on the result; on an error, sets
+ * Router.error_step and nothing is to be sent. */
+static int entries_apply(Router *r, Entries *e, const Steps *steps, Entry *adds) {
+        size_t n_in_use = e->n, n_adds = 0;
+        ssize_t over = -1;
+        Entry *p;
+        int k;
+
+        for (size_t i = 0; i < steps->n; i++)
+                n_adds += steps->items[i].add;
+        p = realloc(e->items, (e->n + n_adds + 1) * sizeof(Entry));
+        if (!p)
+                return -ENOMEM;
+        e->items = p;
+
+        for (size_t i = 0; i < steps->n; i++) {
+                const Forward *f = &steps->items[i].f;
+                size_t at;
+
+                if (steps->items[i].add) {
+                        k = entries_check_free(r, e, f);
+                        if (k < 0) {
+                                r->error_step = (ssize_t) i;
+                                return k;
+                        }
+                        e->items[e->n++] = adds[i];
+                        adds[i] = (Entry){};
+                        if (e->n > ARC.max_entries && over < 0)
+                                over = (ssize_t) i;
+                        continue;
+                }
+                if (entries_find(e, f, &at) < 0) {
+                        r->error_step = (ssize_t) i;
+                        return router_set_error(r, -ENOENT, "the entry to delete is no longer on the router");
+                }
+                entry_done(&e->items[at]);
+                memmove(&e->items[at], &e->items[at + 1], (e->n - at - 1) * sizeof(Entry));
+                e->n--;
+                if (e->n <= ARC.max_entries)
+                        over = -1;
+        }
+        /* disabled entries take a slot too; a list read longer than the
+         * limit (MaxNum is tolerated up to 256) may still shrink */
+        if (e->n > ARC.max_entries && n_adds > 0) {
+                r->error_step = over;
+                return router_set_error(r, -ENOSPC,
+                                        "%zu of its %u entries in use, disabled ones included; %zu needed after the changes; not sent",
+                                        n_in_use, ARC.max_entries, e->n);
+        }
+        return 0;
+}
+
+static void adds_free(Entry *adds, size_t n) {
+        if (!adds)
+                return;
+        for (size_t i = 0; i < n; i++)
+                entry_done(&adds[i]);
+        free(adds);
+}
+
+/* Every change, one or a whole pass's: read the list afresh (fresh token),
+ * apply the steps to it, and write it back in one post. What the router
+ * cannot store is refused before any request. */
+static int apply_once(Router *r, const Steps *steps) {
+        _cleanup_(entries_done) Entries e = {};
+        Entry *adds;
+        int k = 0;
+
+        adds = calloc(steps->n ?: 1, sizeof(Entry));
+        if (!adds)
+                return -ENOMEM;
+        for (size_t i = 0; k >= 0 && i < steps->n; i++)
+                if (steps->items[i].add) {
+                        k = entry_from_forward(r, &steps->items[i].f, &adds[i]);
+                        if (k < 0 && k != -ENOMEM)
+                                r->error_step = (ssize_t) i;
+                }
+        if (k >= 0)
+                k = read_entries(r, &e);
+        if (k >= 0)
+                k = entries_apply(r, &e, steps, adds);
+        adds_free(adds, steps->n);
+        if (k < 0)
+                return k;
+        return submit_entries(r, &e, steps->n == 1 ? (steps->items[0].add ? "add" : "delete") : "write");
 }
 
 /* A session that ended between the read and the post changed nothing: log
@@ -915,23 +991,31 @@ static int with_relogin(Router *r, int (*op)(Router *, void *), void *arg) {
 static int read_op(Router *r, void *arg) {
         return read_once(r, arg);
 }
-static int add_op(Router *r, void *arg) {
-        return add_once(r, arg);
-}
-static int delete_op(Router *r, void *arg) {
-        return delete_once(r, arg);
+static int apply_op(Router *r, void *arg) {
+        return apply_once(r, arg);
 }
 
 static int arc_read(Router *r, Table *ret) {
         return with_relogin(r, read_op, ret);
 }
 
+static int arc_apply(Router *r, const Steps *steps) {
+        return with_relogin(r, apply_op, (void *) steps);
+}
+
+/* One change is a batch of one. */
+static int arc_change(Router *r, bool add, const Forward *f) {
+        Step step = { .add = add, .f = *f };
+
+        return arc_apply(r, &(const Steps){ .items = &step, .n = 1 });
+}
+
 static int arc_add(Router *r, const Forward *f) {
-        return with_relogin(r, add_op, (void *) f);
+        return arc_change(r, true, f);
 }
 
 static int arc_delete(Router *r, const Forward *f) {
-        return with_relogin(r, delete_op, (void *) f);
+        return arc_change(r, false, f);
 }
 
 const RouterDriver router_driver_arcadyan = {
@@ -944,5 +1028,6 @@ const RouterDriver router_driver_arcadyan = {
         .delete = arc_delete,
         .logout = arc_logout,
         .check = arc_check,
+        .apply = arc_apply,
         .splits_tcp_udp = false, /* "both" is one entry */
 };

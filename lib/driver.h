@@ -19,6 +19,9 @@ typedef struct RouterDriver {
         /* optional: whether add() could store f at all (group name, protocol);
          * no network; -EPROTONOSUPPORT with the error set when not */
         int (*check)(Router *r, const Forward *f);
+        /* optional: all steps in one write (see router_apply()); on an error
+         * about one step, set Router.error_step to its index */
+        int (*apply)(Router *r, const Steps *steps);
         bool splits_tcp_udp;
 } RouterDriver;
 
@@ -30,6 +33,7 @@ struct Router {
         void *progress_userdata;
         bool logged_in;
         char error[512];                /* router_error(); no secrets */
+        ssize_t error_step;             /* router_error_step(); -1 */
         void *data;
 };
 

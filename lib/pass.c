@@ -138,6 +138,11 @@ static void fail_change(PassResult *res, Router *r, const Config *c, const Step 
                 fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error, "this router cannot store %s: %s",
                      fwd(&s->f, b), router_words(r, error));
                 break;
+        case -EEXIST:
+                fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error,
+                     "could not add %s: %s (changed by someone else meanwhile?); run 'portkeep plan' again",
+                     fwd(&s->f, b), router_words(r, error));
+                break;
         default:
                 if (router_error_is_unreachable(error))
                         fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error,
@@ -204,6 +209,13 @@ static int make_plan(const Config *c, const Table *actual, bool split, bool forc
         return plan_compute(&c->desired, actual, &o, ret);
 }
 
+static void log_step_done(const Step *s, const char *prefix) {
+        char b[FWD_MAX];
+
+        log_event(s->add ? LOG_EVENT_FORWARD_ADDED : LOG_EVENT_FORWARD_DELETED, LOG_INFO, &s->f, "%s%s %s",
+                  prefix, s->add ? "added" : "deleted", fwd(&s->f, b));
+}
+
 static int do_step(Router *r, const Step *s, const char *prefix) {
         char b[FWD_MAX];
         int k;
@@ -215,8 +227,7 @@ static int do_step(Router *r, const Step *s, const char *prefix) {
                           router_words(r, k));
                 return k;
         }
-        log_event(s->add ? LOG_EVENT_FORWARD_ADDED : LOG_EVENT_FORWARD_DELETED, LOG_INFO, &s->f, "%s%s %s",
-                  prefix, s->add ? "added" : "deleted", b);
+        log_step_done(s, prefix);
         return 0;
 }
 
@@ -252,6 +263,173 @@ static int roll_back(Router *r, const Steps *steps, PassResult *res) {
         }
         res->have_final = true;
         res->rolled_back = table_equal(&res->initial, &res->final);
+        return 0;
+}
+
+/* ---- drivers that write a whole pass at once (router_apply()) ---- */
+
+/* "adding A, deleting B, ..." */
+static char *steps_list(const Steps *steps) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < steps->n; i++) {
+                char b[FWD_MAX];
+
+                fprintf(f, "%s%s %s", i ? ", " : "", steps->items[i].add ? "adding" : "deleting",
+                        fwd(&steps->items[i].f, b));
+        }
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+/* The write failed: about one step (found before anything was sent), or
+ * as a whole; name the forwards and give the router's words. */
+static void fail_batch(PassResult *res, Router *r, const Config *c, const Steps *steps, int error) {
+        _cleanup_(freep) char *list = NULL;
+        ssize_t i = router_error_step(r);
+        size_t n = steps->n;
+
+        if (i >= 0 || n == 1) {
+                fail_change(res, r, c, &steps->items[i >= 0 ? (size_t) i : 0], error);
+                return;
+        }
+        list = steps_list(steps);
+        switch (error) {
+        case -EREMOTEIO:
+                fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error, "the router refused the write of %zu changes (%s): %s",
+                     n, list ?: "?", router_words(r, error));
+                break;
+        case -ENOSPC:
+                fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error,
+                     "the router's table is full: cannot make %zu changes (%s): %s; remove entries it does not need",
+                     n, list ?: "?", router_words(r, error));
+                break;
+        default:
+                if (router_error_is_unreachable(error))
+                        fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error,
+                             "lost the router at %s while writing %zu changes (%s): %s; check that the router is on",
+                             c->url, n, list ?: "?", router_words(r, error));
+                else
+                        fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error, "writing %zu changes (%s) failed: %s", n,
+                             list ?: "?", router_words(r, error));
+        }
+}
+
+static bool table_has(const Table *t, const Forward *f) {
+        for (size_t i = 0; i < t->n; i++)
+                if (forward_equal(&t->items[i], f))
+                        return true;
+        return false;
+}
+
+/* Keeps the undo steps whose step the table shows made: an add whose
+ * forward is there, a delete whose forward is gone. */
+static size_t undo_keep_made(Steps *undo, const Table *t) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < undo->n; i++) {
+                Step *u = &undo->items[i];
+
+                /* undoing an add deletes, undoing a delete re-adds */
+                if (u->add ? !table_has(t, &u->f) : table_has(t, &u->f))
+                        undo->items[n++] = *u;
+                else
+                        forward_done(&u->f);
+        }
+        undo->n = n;
+        return n;
+}
+
+/* Reads the table into res->final; says so when it cannot. */
+static int read_final(Router *r, PassResult *res) {
+        int k;
+
+        table_done(&res->final);
+        res->have_final = false;
+        k = router_read(r, &res->final);
+        if (k < 0) {
+                table_done(&res->final);
+                append(res, "; could not read the table afterwards: %s; its state is unknown, run 'portkeep show'",
+                       router_words(r, k));
+                return k == -ENOMEM ? k : 1;
+        }
+        res->have_final = true;
+        return 0;
+}
+
+/* After a failed write: read the table; when it is the initial one, nothing
+ * was changed; else (unless the error was about one step, found before
+ * sending) undo what it shows made, in one write, and read again. */
+static int roll_back_batch(Router *r, const Steps *steps, ssize_t failed_step, PassResult *res) {
+        _cleanup_(steps_done) Steps undo = {};
+        int k;
+
+        k = read_final(r, res);
+        if (k != 0)
+                return k < 0 ? k : 0;
+        if (table_equal(&res->initial, &res->final)) {
+                res->rolled_back = true;
+                append(res, "; nothing was changed");
+                return 0;
+        }
+        /* an error about one step is found before anything is sent: what
+         * differs is someone else's doing, not to be undone */
+        if (failed_step >= 0) {
+                append(res, "; nothing was sent, but the table changed meanwhile");
+                return 0;
+        }
+
+        k = plan_undo_steps(steps, steps->n, &undo);
+        if (k < 0) {
+                append(res, "; could not compute the undo: %s", strerror(-k));
+                res->undo_failed = true;
+                return k == -ENOMEM ? k : 0;
+        }
+        /* the steps made, as far as the table shows */
+        res->n_applied = undo_keep_made(&undo, &res->final);
+        if (undo.n == 0) {
+                append(res, "; the table differs from the one read at the start, but not by this pass's changes");
+                return 0;
+        }
+        log_debug("the write failed but changed the table: undoing %zu change%s in one write", undo.n,
+                  undo.n == 1 ? "" : "s");
+        k = router_apply(r, &undo);
+        if (k < 0) {
+                res->undo_failed = true;
+                append(res, "; undoing it in one write failed too: %s", router_words(r, k));
+        } else
+                for (size_t i = 0; i < undo.n; i++)
+                        log_step_done(&undo.items[i], "undo: ");
+
+        k = read_final(r, res);
+        if (k != 0)
+                return k < 0 ? k : 0;
+        res->rolled_back = table_equal(&res->initial, &res->final);
+        return 0;
+}
+
+/* All steps in one router_apply(); on success, one line per change as the
+ * step-by-step path logs them. */
+static int write_batch(Router *r, const Config *c, const Steps *steps, PassResult *res) {
+        int k;
+
+        log_debug("writing %zu change%s in one request", steps->n, steps->n == 1 ? "" : "s");
+        k = router_apply(r, steps);
+        if (k < 0) {
+                log_debug("the write failed: %s", router_words(r, k));
+                fail_batch(res, r, c, steps, k);
+                return roll_back_batch(r, steps, router_error_step(r), res);
+        }
+        for (size_t i = 0; i < steps->n; i++)
+                log_step_done(&steps->items[i], "");
+        res->n_applied = steps->n;
         return 0;
 }
 
@@ -341,6 +519,14 @@ static int apply(Router *r, const Config *c, bool force, PassResult *res) {
                         steps_done(&steps);
                         return 0;
                 }
+        }
+
+        if (router_can_batch(r)) {
+                k = write_batch(r, c, &steps, res);
+                steps_done(&steps);
+                if (k < 0 || res->outcome == PASS_FAILED)
+                        return k;
+                return verify(r, c, force, res);
         }
 
         for (size_t i = 0; i < steps.n; i++) {

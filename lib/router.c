@@ -165,6 +165,7 @@ int router_new_with_driver(const RouterDriver *d, const Config *c, const char *p
                 return -ENOMEM;
         r->driver = d;
         r->config = c;
+        r->error_step = -1;
         r->password = strdup(password ?: "");
         if (!r->password) {
                 free(r);
@@ -275,6 +276,33 @@ int router_delete(Router *r, const Forward *f) {
                 return k;
         r->error[0] = '\0';
         return r->driver->delete(r, f);
+}
+
+bool router_can_batch(const Router *r) {
+        return r->driver->apply != NULL;
+}
+
+int router_apply(Router *r, const Steps *steps) {
+        int k;
+
+        r->error_step = -1;
+        if (!r->driver->apply)
+                return router_set_error(r, -EOPNOTSUPP, "the %s driver makes changes one at a time", r->driver->name);
+        if (steps->n == 0)
+                return 0; /* nothing to write: no needless apply */
+        k = ensure_login(r);
+        if (k < 0)
+                return k;
+        r->error[0] = '\0';
+        r->error_step = -1;
+        k = r->driver->apply(r, steps);
+        if (k >= 0 || r->error_step < 0 || (size_t) r->error_step >= steps->n)
+                r->error_step = -1;
+        return k;
+}
+
+ssize_t router_error_step(const Router *r) {
+        return r->error_step;
 }
 
 int router_check_add(Router *r, const Forward *f) {

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "config.h"
+#include "plan.h"
 #include "table.h"
 
 /* One interface for every router driver; one file per driver (and per
@@ -17,6 +19,7 @@
  *   -ENOSPC        table full
  *   -EREMOTEIO     the router refused a change (its own words in router_error())
  *   -ENOENT        the row to delete was not found in a fresh read
+ *   -EEXIST        (router_apply) an add whose key a fresh read shows taken
  *   -EPROTONOSUPPORT  the driver cannot express this forward
  *   -ECANCELED     aborted (SIGTERM pending, see router_set_progress())
  *   -ENOSYS        driver or family not built
@@ -47,6 +50,21 @@ int router_read(Router *r, Table *ret);
 /* Each change reads the table afresh first and locates rows by their values. */
 int router_add(Router *r, const Forward *f);
 int router_delete(Router *r, const Forward *f);
+/* Whether the driver makes a whole pass's steps in one write (router_apply());
+ * drivers that cannot take them one at a time through router_add() and
+ * router_delete(). */
+bool router_can_batch(const Router *r);
+/* Makes all steps (in order: the deletes that free a key before the add that
+ * needs it) in one write: reads the table afresh, applies the steps to it,
+ * locating each delete's row by its values, and writes the result once. A
+ * delete not found (-ENOENT), an add whose key is taken (-EEXIST), or what
+ * the router cannot hold (-ENOSPC, -EPROTONOSUPPORT) fails before anything
+ * is sent; then router_error_step() names the step. -EOPNOTSUPP when the
+ * driver cannot batch. */
+int router_apply(Router *r, const Steps *steps);
+/* After a failed router_apply(): the index of the step the error is about,
+ * or -1 when it is about the write as a whole (refused, lost, ...). */
+ssize_t router_error_step(const Router *r);
 /* Whether the router could store f at all (a group name it can hold, a
  * protocol it can express): 0, or -EPROTONOSUPPORT with router_error() saying
  * why. Sends nothing; with firmware: auto, meaningful after login. */

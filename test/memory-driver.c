@@ -120,6 +120,79 @@ static int memory_delete(Router *r, const Forward *f) {
         return router_set_error(r, -ENOENT, "memory router: no such entry");
 }
 
+/* One step on t, checked as a real write would be. */
+static int table_step(Router *r, Table *t, const Step *s, size_t i) {
+        MemoryRouter *m = mem(r);
+        Forward copy;
+        int k;
+
+        r->error_step = (ssize_t) i;
+        if (!s->add) {
+                for (size_t j = 0; j < t->n; j++)
+                        if (forward_equal(&t->items[j], &s->f)) {
+                                forward_done(&t->items[j]);
+                                t->items[j] = t->items[--t->n];
+                                return 0;
+                        }
+                return router_set_error(r, -ENOENT, "memory router: no such entry");
+        }
+        for (size_t j = 0; j < t->n; j++)
+                if (forward_keys_overlap(&t->items[j], &s->f))
+                        return router_set_error(r, -EEXIST, "memory router: that port is already forwarded");
+        if (m->capacity > 0 && t->n >= m->capacity)
+                return router_set_error(r, -ENOSPC, "memory router: table full");
+        k = forward_copy(&copy, &s->f);
+        if (k < 0)
+                return k;
+        copy.router_id = -1;
+        copy.line = copy.column = 0;
+        r->error_step = -1;
+        return table_add_take(t, &copy);
+}
+
+/* The whole list is checked, then written at once: on an error nothing is
+ * stored, unless the write is told to fail after storing part of it. */
+static int memory_apply(Router *r, const Steps *steps) {
+        MemoryRouter *m = mem(r);
+        Table t = {};
+        int k;
+
+        m->n_apply++;
+        m->n_apply_steps += (unsigned) steps->n;
+        k = need_login(r);
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < m->table.n; i++) {
+                k = table_add(&t, &m->table.items[i]);
+                if (k < 0)
+                        goto fail;
+        }
+        if (m->n_apply <= 64 && (m->fail_apply_mask & (UINT64_C(1) << (m->n_apply - 1)))) {
+                bool first = !(m->fail_apply_mask & ((UINT64_C(1) << (m->n_apply - 1)) - 1));
+
+                for (size_t i = 0; first && i < m->half_apply && i < steps->n; i++) {
+                        k = table_step(r, &m->table, &steps->items[i], i);
+                        if (k < 0)
+                                goto fail;
+                }
+                r->error_step = -1;
+                k = router_set_error(r, m->change_error < 0 ? m->change_error : -EREMOTEIO,
+                                     "memory router: write %u refused (injected)", m->n_apply);
+                goto fail;
+        }
+        for (size_t i = 0; i < steps->n; i++) {
+                k = table_step(r, &t, &steps->items[i], i);
+                if (k < 0)
+                        goto fail;
+        }
+        table_done(&m->table);
+        m->table = t;
+        return 0;
+fail:
+        table_done(&t);
+        return k;
+}
+
 static int memory_check(Router *r, const Forward *f) {
         MemoryRouter *m = mem(r);
 
@@ -160,6 +233,20 @@ const RouterDriver memory_driver_split = {
         .logout = memory_logout,
         .check = memory_check,
         .splits_tcp_udp = true,
+};
+
+const RouterDriver memory_driver_batch = {
+        .name = "memory-batch",
+        .init = memory_init,
+        .done = memory_done,
+        .login = memory_login,
+        .read = memory_read,
+        .add = memory_add,
+        .delete = memory_delete,
+        .logout = memory_logout,
+        .check = memory_check,
+        .apply = memory_apply,
+        .splits_tcp_udp = false,
 };
 
 void memory_router_init(MemoryRouter *m) {

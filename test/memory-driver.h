@@ -26,10 +26,17 @@ typedef struct MemoryRouter {
         int change_error;         /* default -EREMOTEIO */
         unsigned lose_add_at;     /* the Nth add is acknowledged but not stored */
         const char *unstorable_group; /* check refuses adds to this group (a name too long, say) */
+
+        /* memory_driver_batch: router_apply() writes (each a whole list) */
+        unsigned n_apply;         /* apply calls (writes) */
+        unsigned n_apply_steps;   /* steps they carried */
+        uint64_t fail_apply_mask; /* bit N-1: the Nth write fails with change_error, */
+        unsigned half_apply;      /* the first of them after storing this many of its steps */
 } MemoryRouter;
 
 extern const RouterDriver memory_driver;
 extern const RouterDriver memory_driver_split; /* stores tcp/udp as two entries */
+extern const RouterDriver memory_driver_batch; /* makes a pass's steps in one write */
 
 void memory_router_init(MemoryRouter *m);
 void memory_router_done(MemoryRouter *m);

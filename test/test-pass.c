@@ -89,15 +89,24 @@ static void copy_table(Table *dst, const Table *src) {
                         abort();
 }
 
-static int run(MemoryRouter *m, const Config *c, PassMode mode, bool force, PassResult *res) {
+static int run_with(const RouterDriver *d, MemoryRouter *m, const Config *c, PassMode mode, bool force,
+                    PassResult *res) {
         Router *r = NULL;
         int k;
 
-        if (memory_router_new(m, &memory_driver, c, &r) < 0)
+        if (memory_router_new(m, d, c, &r) < 0)
                 abort();
         k = pass_run(r, c, mode, force, res);
         router_free(r);
         return k;
+}
+
+static int run(MemoryRouter *m, const Config *c, PassMode mode, bool force, PassResult *res) {
+        return run_with(&memory_driver, m, c, mode, force, res);
+}
+
+static int run_batch(MemoryRouter *m, const Config *c, PassMode mode, bool force, PassResult *res) {
+        return run_with(&memory_driver_batch, m, c, mode, force, res);
 }
 
 static void test_apply_from_empty_then_idempotent(void) {
@@ -373,6 +382,189 @@ static void test_login_and_read_failures(void) {
         CHECK(m.n_logout >= 1 && !m.logged_in);
 }
 
+/* ---- a driver that writes a whole pass at once (arcadyan) ---- */
+
+static void test_batch_one_write_per_pass(void) {
+        _cleanup_(config_done) Config c;
+        _cleanup_(memory_router_done) MemoryRouter m;
+        _cleanup_(pass_result_done) PassResult res = {};
+        _cleanup_(table_done) Table want = {};
+
+        config_init(&c);
+        memory_router_init(&m);
+
+        /* the motivating setup from empty: 6 adds, one write */
+        CHECK(run_batch(&m, &c, PASS_APPLY, false, &res) == 0);
+        CHECK(res.outcome == PASS_OK && pass_exit_code(&res) == 0 && !res.message);
+        CHECK(m.n_apply == 1 && m.n_apply_steps == 6);
+        CHECK(m.n_add == 0 && m.n_delete == 0); /* not one at a time */
+        CHECK(res.n_steps == 6 && res.n_applied == 6);
+        CHECK(table_equal(&m.table, &c.desired));
+        CHECK(res.have_final && table_equal(&res.final, &c.desired));
+        CHECK(m.n_logout == 1);
+        pass_result_done(&res);
+
+        /* in sync: no write at all */
+        CHECK(run_batch(&m, &c, PASS_APPLY, false, &res) == 0);
+        CHECK(res.outcome == PASS_OK && m.n_apply == 1);
+        pass_result_done(&res);
+
+        /* every kind of change (a replace's delete before its add on the
+         * same key, a delete, adds): still one write */
+        table_done(&m.table);
+        messy_table(&m.table);
+        CHECK(run_batch(&m, &c, PASS_APPLY, false, &res) == 0);
+        CHECK(res.outcome == PASS_OK);
+        CHECK(m.n_apply == 2 && m.n_apply_steps == 6 + 7);
+        CHECK(res.n_applied == 7);
+        copy_table(&want, &c.desired);
+        add(&want, fw("games", PROTO_TCP, 25565, "192.168.11.40", 25565));
+        CHECK(table_equal(&m.table, &want));
+}
+
+/* The write is refused and the table read afterwards is the one read at the
+ * start: rolled back, nothing was changed, no undo write. */
+static void test_batch_refused_write_changes_nothing(void) {
+        _cleanup_(config_done) Config c;
+        _cleanup_(memory_router_done) MemoryRouter m;
+        _cleanup_(pass_result_done) PassResult res = {};
+        _cleanup_(table_done) Table start = {};
+
+        config_init(&c);
+        memory_router_init(&m);
+        messy_table(&m.table);
+        copy_table(&start, &m.table);
+        m.fail_apply_mask = 1;
+
+        CHECK(run_batch(&m, &c, PASS_APPLY, false, &res) == 0);
+        CHECK(res.outcome == PASS_FAILED && pass_exit_code(&res) == 1);
+        CHECK(res.stage == PASS_STAGE_CHANGE && res.error == -EREMOTEIO);
+        CHECK_MSG(&res, "the router refused the write of 7 changes (deleting ");
+        CHECK_MSG(&res, "adding udp 1701 -> 192.168.11.3:1701 (group L2TP)");
+        CHECK_MSG(&res, "write 1 refused (injected)"); /* the router's words */
+        CHECK_MSG(&res, "nothing was changed");
+        CHECK(res.rolled_back && !res.undo_failed && res.n_applied == 0);
+        CHECK(m.n_apply == 1); /* no undo write */
+        CHECK(res.have_final && table_equal(&res.final, &start));
+        CHECK(table_equal(&m.table, &start));
+        CHECK(m.n_logout == 1);
+}
+
+/* The write failed after storing part of the list: what the table shows made
+ * is undone in one more write, and the pass says rolled back. */
+static void test_batch_half_applied_is_undone(void) {
+        _cleanup_(config_done) Config c;
+
+        config_init(&c);
+        for (unsigned half = 1; half <= 7; half++) {
+                _cleanup_(memory_router_done) MemoryRouter m;
+                _cleanup_(pass_result_done) PassResult res = {};
+                _cleanup_(table_done) Table start = {};
+
+                memory_router_init(&m);
+                messy_table(&m.table);
+                copy_table(&start, &m.table);
+                m.fail_apply_mask = 1;
+                m.half_apply = half;
+
+                CHECK(run_batch(&m, &c, PASS_APPLY, false, &res) == 0);
+                CHECK(res.outcome == PASS_FAILED && res.stage == PASS_STAGE_CHANGE);
+                CHECK(res.n_applied == half);
+                CHECK(m.n_apply == 2 && m.n_apply_steps == 7 + half);
+                CHECK(res.rolled_back && !res.undo_failed);
+                CHECK(!strstr(res.message, "nothing was changed"));
+                CHECK(res.have_final && table_equal(&res.final, &start));
+                CHECK(table_equal(&m.table, &start));
+                CHECK(m.n_logout == 1);
+        }
+}
+
+/* The undo write fails too: no "rolled back", the table as read. */
+static void test_batch_undo_fails(void) {
+        _cleanup_(config_done) Config c;
+        _cleanup_(memory_router_done) MemoryRouter m;
+        _cleanup_(pass_result_done) PassResult res = {};
+        _cleanup_(table_done) Table start = {};
+
+        config_init(&c);
+        memory_router_init(&m);
+        messy_table(&m.table);
+        copy_table(&start, &m.table);
+        m.fail_apply_mask = 3;
+        m.half_apply = 3;
+
+        CHECK(run_batch(&m, &c, PASS_APPLY, false, &res) == 0);
+        CHECK(res.outcome == PASS_FAILED);
+        CHECK(res.undo_failed && !res.rolled_back);
+        CHECK_MSG(&res, "failed too: memory router: write 2 refused");
+        CHECK(m.n_apply == 2);
+        CHECK(res.have_final && table_equal(&res.final, &m.table));
+        CHECK(!table_equal(&m.table, &start));
+}
+
+/* A step the driver finds impossible before writing (here: the table would
+ * be over capacity) is named; nothing is written, nothing to undo. */
+static void test_batch_step_refused_before_writing(void) {
+        _cleanup_(config_done) Config c;
+        _cleanup_(memory_router_done) MemoryRouter m;
+        _cleanup_(pass_result_done) PassResult res = {};
+        _cleanup_(table_done) Table start = {};
+
+        config_init(&c);
+        memory_router_init(&m);
+        messy_table(&m.table);
+        copy_table(&start, &m.table);
+        m.capacity = 5;
+
+        CHECK(run_batch(&m, &c, PASS_APPLY, false, &res) == 0);
+        CHECK(res.outcome == PASS_FAILED && res.error == -ENOSPC);
+        CHECK_MSG(&res, "the router's table is full: cannot add ");
+        CHECK_MSG(&res, "nothing was changed");
+        CHECK(res.rolled_back && m.n_apply == 1);
+        CHECK(table_equal(&m.table, &start));
+}
+
+/* The guards and the unstorable check run before the write. */
+static void test_batch_guards_first(void) {
+        _cleanup_(config_done) Config c;
+        _cleanup_(memory_router_done) MemoryRouter m;
+        _cleanup_(pass_result_done) PassResult res = {};
+
+        config_init(&c);
+        c.max_deletes = 1;
+        memory_router_init(&m);
+        messy_table(&m.table);
+        CHECK(run_batch(&m, &c, PASS_APPLY, false, &res) == 0);
+        CHECK(res.outcome == PASS_REFUSED && m.n_apply == 0);
+        pass_result_done(&res);
+
+        c.max_deletes = 8;
+        m.unstorable_group = "L2TP";
+        CHECK(run_batch(&m, &c, PASS_APPLY, false, &res) == 0);
+        CHECK(res.outcome == PASS_FAILED && res.error == -EPROTONOSUPPORT);
+        CHECK(m.n_apply == 0);
+        CHECK_MSG(&res, "nothing was changed");
+}
+
+/* Drift between passes: the next pass's one write repairs it. */
+static void test_batch_verify(void) {
+        _cleanup_(config_done) Config c;
+        _cleanup_(memory_router_done) MemoryRouter m;
+        _cleanup_(pass_result_done) PassResult res = {};
+
+        config_init(&c);
+        memory_router_init(&m);
+        CHECK(run_batch(&m, &c, PASS_APPLY, false, &res) == 0);
+        CHECK(res.outcome == PASS_OK);
+        pass_result_done(&res);
+        /* someone deletes an entry between two passes; the next pass restores it */
+        forward_done(&m.table.items[0]);
+        m.table.items[0] = m.table.items[--m.table.n];
+        CHECK(run_batch(&m, &c, PASS_APPLY, false, &res) == 0);
+        CHECK(res.outcome == PASS_OK && res.n_applied == 1 && m.n_apply == 2);
+        CHECK(table_equal(&m.table, &c.desired));
+}
+
 static char *capture(void (*print)(const Table *, const Config *, FILE *), const Table *t, const Config *c) {
         char *buf = NULL;
         size_t size = 0;
@@ -432,6 +624,13 @@ int main(void) {
         test_guard_conflict();
         test_login_and_read_failures();
         test_show();
+        test_batch_one_write_per_pass();
+        test_batch_refused_write_changes_nothing();
+        test_batch_half_applied_is_undone();
+        test_batch_undo_fails();
+        test_batch_step_refused_before_writing();
+        test_batch_guards_first();
+        test_batch_verify();
 
         if (failures) {
                 fprintf(stderr, "%d check(s) failed\n", failures);

@@ -16,6 +16,7 @@ import importlib.util
 import os
 import sys
 import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -72,13 +73,67 @@ class Failures(ArcadyanMixin, nosave_cases.Failures):
                 self.assertTable([])
                 self.assertLoggedOut()
 
+        # A pass's changes are one write here: the faults hit that write.
+
         def test_http_500_during_changes_rolls_back(self):
                 self.start_fake(PPTP)
                 self.write_config()
-                self.fake.fail(fault="http500", method="POST", path=APPLY, skip=2, count=1)
+                self.fake.fail(fault="http500", method="POST", path=APPLY, count=1)
                 res = self.portkeep("apply")
                 self.assertExit(res, 1)
                 self.assertIn("rolled back", res.out + res.err)
+                self.assertIn("nothing was changed", res.err)
+                self.assertEqual(len(self.fake.posts()), 1)  # no undo write
+                self.assertTable(PPTP)
+
+        def test_expired_session_logs_in_again(self):
+                self.start_fake()
+                self.write_config()
+                self.fake.fail(fault="drop_session", action="add", count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertTable(PPTP + L2TP)
+                self.assertGreaterEqual(self.fake.stats()["events"]["logins_ok"], 2)
+                # the first post met the login page; the list was read and
+                # written again after the new login
+                self.assertEqual(len(self.fake.posts()), 2)
+
+        def test_refused_value_names_forward_and_router_words(self):
+                self.start_fake(PPTP)
+                self.write_config()
+                self.fake.fail(fault="refuse", message="入力値が不正です。", action="add", count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("入力値が不正です。", res.err)
+                self.assertIn("the router refused the write of 4 changes (adding udp 500", res.err)
+                self.assertIn("rolled back", res.out + res.err)
+                self.assertEqual(len(self.fake.posts()), 1)
+                self.assertTable(PPTP)
+                self.assertLoggedOut()
+
+        def test_refused_delete_restores_what_was_deleted(self):
+                stale = [entry("L2TP", "udp", str(p)) for p in (7000, 7001)]
+                self.start_fake(PPTP + L2TP + stale)
+                self.write_config()
+                self.fake.fail(fault="refuse", message="削除できません。", action="delete", count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("削除できません。", res.err)
+                self.assertIn("deleting udp 7000", res.err)
+                self.assertIn("rolled back", res.out + res.err)
+                self.assertEqual(len(self.fake.posts()), 1)
+                self.assertTable(PPTP + L2TP + stale)
+
+        def test_add_acknowledged_but_not_stored_fails_verify(self):
+                self.start_fake(PPTP)
+                self.write_config()
+                self.fake.fail(fault="ack_not_stored", count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("verify failed: the router acknowledged 4 changes", res.err)
+                self.assertEqual(res.err.count("missing "), 4, repr(res))
+                # the one write was lost whole: the table as read is printed
+                self.assertIn("The router's table as read now", res.out)
                 self.assertTable(PPTP)
 
         def test_router_slower_than_timeout(self):
@@ -196,18 +251,18 @@ class Family(ArcadyanMixin, PortkeepTest):
                 self.assertEqual((form["ARC_NAT_PORTMAP_0_GroupName"], form["ARC_NAT_PORTMAP_0_Enable"]), ("Old", "0"))
                 self.assertTable([old] + PPTP + L2TP)
 
-        def test_32_entry_limit_rolls_back(self):
+        def test_32_entry_limit_refused_before_sending(self):
                 fill = [entry("Fill", "udp", str(10000 + i), "192.168.11.40") for i in range(31)]
                 self.start_fake(fill)
                 self.write_config(VPN_CONFIG.split("  - name: L2TP")[0])
                 res = self.portkeep("apply")
                 self.assertExit(res, 1)
-                self.assertIn("full", res.err)
+                # the add past the limit is named; the pass's list is never sent
+                self.assertIn("table is full: cannot add gre -> 192.168.11.3 (group PPTP)", res.err)
+                self.assertIn("31 of its 32 entries in use, disabled ones included; 33 needed", res.err)
+                self.assertIn("nothing was changed", res.err)
                 self.assertIn("rolled back", res.out + res.err)
-                # one add (the 32nd entry), refused the next without sending,
-                # undid the first
-                forms = apply_forms(self.fake)
-                self.assertEqual([f["ARC_NAT_PORTMAP_MaxNum"] for f in forms], ["32", "31"])
+                self.assertEqual(self.fake.posts(), [])
                 self.assertTable(fill)
 
         def test_full_table_sends_nothing(self):
@@ -255,6 +310,111 @@ class Family(ArcadyanMixin, PortkeepTest):
                 res = self.portkeep("apply")
                 self.assertExit(res, 1)
                 self.assertTable([])
+
+
+class Batch(ArcadyanMixin, PortkeepTest):
+        """Every apply_abstract.cgi post makes the router commit and restart its
+        firewall: a pass writes all its changes in ONE post."""
+
+        def js_reads(self):
+                return self.fake.stats()["requests"].get("GET " + JS, 0)
+
+        def test_motivating_setup_is_one_write(self):
+                self.start_fake()
+                self.write_config()
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertEqual(len(self.fake.posts()), 1, "6 changes, not one write")
+                self.assertEqual(self.fake.stats()["events"].get("adds"), 1)
+                # still one line per change, as they are made
+                self.assertEqual(res.err.count("added "), 6, repr(res))
+                self.assertIn("applied 6 changes; verified", res.out)
+                self.assertTable(PPTP + L2TP)
+                self.assertLoggedOut()
+
+        def mixed_setup(self):
+                # a replace (delete and add on one key), 2 deletes, 2 adds; an
+                # unmanaged and a disabled entry to keep
+                nas = entry("NAS", "tcp", "5001", "192.168.11.10")
+                old = entry("Old", "tcp", "8080", "192.168.11.30")
+                moved = dict(PPTP[0], lan_ip="192.168.11.99")
+                stale = [entry("L2TP", "udp", str(p)) for p in (7000, 7001)]
+                start = [nas, moved, stale[0], old, PPTP[1], L2TP[0], stale[1], L2TP[1]]
+                self.start_fake(start)
+                self.fake.config(disabled_groups=["Old"])
+                self.write_config()
+                return start, [nas, old]
+
+        def test_mixed_pass_is_one_write(self):
+                start, kept = self.mixed_setup()
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                forms = apply_forms(self.fake)
+                self.assertEqual(len(forms), 1, repr(res))
+                self.assertEqual(res.err.count("deleted "), 3, repr(res))
+                self.assertEqual(res.err.count("added "), 3, repr(res))
+                self.assertIn("deleted udp 7000", res.err)
+                self.assertIn("deleted tcp 1723 -> 192.168.11.99:1723", res.err)
+                self.assertIn("added tcp 1723 -> 192.168.11.3:1723", res.err)
+                self.assertTable(kept + PPTP + L2TP)
+                # the disabled entry went back as it was
+                form = forms[0]
+                self.assertEqual(form["ARC_NAT_PORTMAP_MaxNum"], "8")
+                groups = [form["ARC_NAT_PORTMAP_%d_GroupName" % i] for i in range(8)]
+                self.assertEqual([g for g in groups if g == "Old"], ["Old"])
+                i = groups.index("Old")
+                self.assertEqual(form["ARC_NAT_PORTMAP_%d_Enable" % i], "0")
+                self.assertExit(self.portkeep("plan"), 0)
+                self.assertEqual(len(self.fake.posts()), 1)
+
+        def test_refused_write_changes_nothing(self):
+                start, _ = self.mixed_setup()
+                self.fake.fail(fault="http500", method="POST", path=APPLY, count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("writing 6 changes (deleting udp 7000", res.err)
+                self.assertIn("nothing was changed", res.err)
+                self.assertIn("rolled back", res.out + res.err)
+                self.assertNotIn("added ", res.err)
+                self.assertEqual(len(self.fake.posts()), 1)
+                self.assertTable(start)
+                self.assertLoggedOut()
+
+        def apply_while_someone_edits(self, table):
+                """apply, with the table changed by hand between the read for
+                the plan and the read before the write."""
+                self.fake.fail(fault="latency", ms=1200, method="GET", path=JS, skip=1, count=1)
+                out = []
+                t = threading.Thread(target=lambda: out.append(self.portkeep("apply")))
+                t.start()
+                deadline = time.monotonic() + 20
+                while self.js_reads() < 2 and time.monotonic() < deadline:
+                        time.sleep(0.02)
+                self.fake.set_table(table)
+                t.join(60)
+                self.assertEqual(len(out), 1)
+                return out[0]
+
+        def test_delete_gone_meanwhile_sends_nothing(self):
+                stale = entry("L2TP", "udp", "7000")
+                self.start_fake(PPTP + L2TP + [stale])
+                self.write_config()
+                res = self.apply_while_someone_edits(PPTP + L2TP)
+                self.assertExit(res, 1)
+                self.assertIn("could not delete udp 7000 -> 192.168.11.3:7000 (group L2TP): it is no longer", res.err)
+                self.assertEqual(self.fake.posts(), [])
+                self.assertTable(PPTP + L2TP)  # not "undone" into the stale entry
+
+        def test_add_whose_key_was_taken_meanwhile_sends_nothing(self):
+                game = entry("Game", "udp", "4500", "192.168.11.50")
+                self.start_fake(PPTP)
+                self.write_config()
+                res = self.apply_while_someone_edits(PPTP + [game])
+                self.assertExit(res, 1)
+                self.assertIn("could not add udp 4500 -> 192.168.11.3:4500 (group L2TP): a fresh read shows its key taken by "
+                              "udp 4500 -> 192.168.11.50:4500 (group Game)", res.err)
+                self.assertEqual(self.fake.posts(), [])
+                self.assertTable(PPTP + [game])
 
 
 class _Unknown(http.server.BaseHTTPRequestHandler):
