@@ -11,7 +11,8 @@
 #include "table.h"
 
 /* One reconcile pass, as DESIGN.md "Applying" says: log in, read, plan, and
- * for apply: check the guards, make the changes one at a time, read again and
+ * for apply: check the guards, make the changes (one at a time, or as one
+ * write where the router can batch, see router_can_batch()), read again and
  * verify; undo on a failed change; log out at the end whatever happened.
  *
  * pass_run() logs one info line per change it makes (and debug lines), since
