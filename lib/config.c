@@ -673,6 +673,7 @@ typedef struct KeyEntry {
 
 typedef struct OptIPv4 {
         bool set;
+        bool invalid;      /* given, but already reported as wrong */
         uint32_t address;
 } OptIPv4;
 
@@ -1127,10 +1128,12 @@ static void h_lan_ip(Parser *p, const Node *v, void *data) {
                 return;
         if (ipv4_from_string(s, &a) < 0) {
                 node_error(p, v, "lan_ip '%s' is not an IPv4 address: write e.g. 192.168.11.3", s);
+                o->invalid = true;
                 return;
         }
         if (a == 0 || a == UINT32_MAX || (a >> 28) == 0xe) {
                 node_error(p, v, "lan_ip %s is not a host address: give the LAN host's own address", s);
+                o->invalid = true;
                 return;
         }
         *o = (OptIPv4){ .set = true, .address = a };
@@ -1257,7 +1260,9 @@ static bool resolve_placement(Parser *p, const Node *where, const Placement *fwd
         for (size_t i = 0; i < ELEMENTSOF(order); i++) {
                 if (!order[i])
                         continue;
-                if (!have_lan && order[i]->lan_ip.set) {
+                /* A wrong lan_ip was reported where it stands; do not
+                 * also report every forward it was meant for. */
+                if (!have_lan && (order[i]->lan_ip.set || order[i]->lan_ip.invalid)) {
                         f->lan_ip = order[i]->lan_ip.address;
                         have_lan = true;
                 }
