@@ -1829,6 +1829,15 @@ int config_read_password(const Config *c, char **ret, bool *ret_world_readable, 
                                 return -ENOMEM;
                         path = joined;
                 }
+        } else if (c->driver == DRIVER_UPNP && !c->password_credential) {
+                /* UPnP IGD has no login: nothing to read. */
+                pw = strdup("");
+                if (!pw)
+                        return -ENOMEM;
+                *ret = pw;
+                if (ret_world_readable)
+                        *ret_world_readable = false;
+                return 0;
         } else {
                 snprintf(errbuf, errbuf_size, "%s: no password_file%s configured", c->path,
                          c->password_credential ? " (and $CREDENTIALS_DIRECTORY is not set)" : "");

@@ -71,7 +71,8 @@ Config *config_free(Config *c);
 
 /* Reads the router password: from $CREDENTIALS_DIRECTORY/<password_credential>
  * when that variable is set and password_credential is configured, else from
- * password_file. Trailing newline stripped. Returns 0, or -errno with a
+ * password_file. Trailing newline stripped; "" for a upnp router with
+ * neither configured (IGD has no login). Returns 0, or -errno with a
  * description in errbuf. *ret_world_readable is set when the file's mode lets
  * others read it. The caller wipes the result with explicit_bzero(). */
 int config_read_password(const Config *c, char **ret, bool *ret_world_readable, char *errbuf,

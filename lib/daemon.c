@@ -470,16 +470,23 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         log_info("reloading %s", d->config_path);
 
         r = config_load(d->config_path, &c, &errors);
+        if (r >= 0 && router_driver_missing(c)) {
+                log_error("%s: %s", d->config_path, router_driver_missing(c));
+                c = config_free(c);
+                r = -ENOSYS;
+        }
         if (r < 0) {
+                size_t n = errors.n > 0 ? errors.n : 1;
+
                 log_config_errors(&errors);
                 log_error("%s: reload failed (%zu error%s); still running the previous configuration",
-                          d->config_path, errors.n, errors.n == 1 ? "" : "s");
+                          d->config_path, n, n == 1 ? "" : "s");
                 snprintf(status, sizeof status,
                          "reload failed: %zu error%s in %s; still running the previous configuration",
-                         errors.n, errors.n == 1 ? "" : "s", d->config_path);
+                         n, n == 1 ? "" : "s", d->config_path);
                 d->reload_errors = 0;
                 set_status(d, status);
-                d->reload_errors = errors.n > 0 ? errors.n : 1;
+                d->reload_errors = n;
                 publish(d);
                 (void) sd_notify(0, "READY=1");
                 return 0;
@@ -594,6 +601,11 @@ int daemon_run(const char *config_path) {
         }
         if (check_password(d.config, true) < 0)
                 return EX_CONFIG;
+        /* Not the router's fault, and no retry mends it. */
+        if (router_driver_missing(d.config)) {
+                log_error("%s: %s; not starting", config_path, router_driver_missing(d.config));
+                return 1;
+        }
 
         if (daemon_setup(&d) < 0)
                 return 1;

@@ -47,7 +47,8 @@ static const RouterDriver driver_upnp = {
         .logout = unbuilt_logout,
 };
 
-static const char msg_upnp[] = "the upnp driver is not built yet";
+static const char msg_upnp[] =
+        "the upnp driver is not built yet in this version of portkeep; for an AirStation use driver: airstation";
 
 /* ---- firmware: auto: fetch /login.html, tell the family, swap drivers ---- */
 
@@ -181,6 +182,10 @@ int router_new_with_driver(const RouterDriver *d, const Config *c, const char *p
         }
         *ret = r;
         return 0;
+}
+
+const char *router_driver_missing(const Config *c) {
+        return c->driver == DRIVER_UPNP ? msg_upnp : NULL;
 }
 
 int router_new(const Config *c, const char *password, Router **ret) {

@@ -74,6 +74,9 @@ int router_logout(Router *r);
 
 const char *router_error(const Router *r);
 
+/* NULL when this build has a driver for c, else why not (one line). */
+const char *router_driver_missing(const Config *c);
+
 /* Whether error means the router did not answer (down, wrong address, too
  * slow), as opposed to answering with something wrong. */
 bool router_error_is_unreachable(int error);

@@ -172,6 +172,31 @@ class Start(DaemonTest):
                 self.assertEqual(self.proc.wait(10), 78, self.err())
                 self.assertIn(self.pwfile, self.err())
 
+        def test_driver_not_built_exits_1_at_start_and_is_refused_on_reload(self):
+                upnp = ("version: 1\nrouter:\n  driver: upnp\n  url: http://127.0.0.1:9\n"
+                        "defaults:\n  lan_ip: 192.168.11.3\ngroups:\n  - name: web\n"
+                        "    forwards:\n      - { proto: tcp, port: 8443 }\n")
+                with open(self.write_config(), "w") as f:
+                        f.write(upnp)
+                self.start_daemon()
+                self.assertEqual(self.proc.wait(10), 1, self.err())
+                self.assertIn("the upnp driver is not built yet", self.err())
+                self.assertIn("not starting", self.err())
+
+                # a reload to such a file keeps the running one
+                self.notify.close()
+                self.start_fake(PPTP + L2TP)
+                self.write_config(sync="  interval: 1h\n")
+                self.start_daemon()
+                t, _ = self.wait_status(IN_SYNC_6)
+                with open(self.config, "w") as f:
+                        f.write(upnp)
+                self.proc.send_signal(signal.SIGHUP)
+                self.wait_status("reload failed: 1 error in %s" % self.config, since=t)
+                self.assertIn("the upnp driver is not built yet", self.err())
+                self.assertAlive()
+                self.stop_daemon()
+
         def test_watchdog_pid_of_another_process_means_no_pings(self):
                 self.start_fake(PPTP + L2TP)
                 self.write_config(sync="  interval: 1h\n")

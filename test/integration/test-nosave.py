@@ -348,5 +348,21 @@ class Failures(PortkeepTest):
                 self.assertTable([])
 
 
+class UpnpNotBuilt(PortkeepTest):
+        def test_verbs_needing_upnp_exit_1_saying_so(self):
+                # DESIGN.md: until it is built, verbs that need it exit 1 saying so,
+                # and check validates its files; UPnP has no login, so no password.
+                path = os.path.join(self.tmp, "upnp.yaml")
+                with open(path, "w") as f:
+                        f.write("version: 1\nrouter:\n  driver: upnp\n  url: http://127.0.0.1:9\n"
+                                "defaults:\n  lan_ip: 192.168.11.3\ngroups:\n  - name: web\n"
+                                "    forwards:\n      - { proto: tcp, port: 8443 }\n")
+                self.assertExit(self.portkeep("check", path, config=path), 0)
+                for verb in ("plan", "apply", "show", "export"):
+                        res = self.portkeep(verb, config=path)
+                        self.assertExit(res, 1)
+                        self.assertIn("the upnp driver is not built yet", res.err)
+                        self.assertIn("driver: airstation", res.err)
+
 if __name__ == "__main__":
         main()
