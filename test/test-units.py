@@ -3,8 +3,10 @@
 """The systemd units as built (systemd/*.in through configure_file).
 
   test-units.py verify   PORTKEEP BINDIR UNITDIR
-      systemd-analyze verify on each unit, ExecStart pointed at the built
-      binary: any output or a non-zero exit fails; and
+      systemd-analyze verify --man=yes on each unit, ExecStart pointed at the
+      built binary and $MANPATH at a copy of doc/'s man pages (each service
+      names man:portkeep(8) man:portkeep.yaml(5)): any output or a non-zero
+      exit fails; and
       systemd-analyze security --offline=true rates each service <= 2.0.
   test-units.py sandbox  PORTKEEP BINDIR UNITDIR FAKE
       runs the daemon under strace against the fake AirStation (two passes,
@@ -56,9 +58,26 @@ def units_for_test(portkeep, bindir, unitdir, tmp):
         return paths
 
 
-def analyze(*args, cwd):
-        p = subprocess.run(["systemd-analyze"] + list(args), cwd=cwd, capture_output=True, text=True,
-                           env=dict(os.environ, SYSTEMD_PAGER="", SYSTEMD_COLORS="0"))
+DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "doc")
+MAN_PAGES = {"portkeep.8": "man8", "portkeep.yaml.5": "man5"}
+
+
+def man_tree(tmp):
+        """The pages of doc/ (installed as they are by install_man) in a
+        man8/man5 tree, for verify --man=yes's 'man portkeep(8)' through
+        $MANPATH: only these pages, not whatever the system has installed."""
+        root = os.path.join(tmp, "man")
+        for page, section in MAN_PAGES.items():
+                os.makedirs(os.path.join(root, section), exist_ok=True)
+                shutil.copy(os.path.join(DOC, page), os.path.join(root, section, page))
+        return root
+
+
+def analyze(*args, cwd, manpath=None):
+        env = dict(os.environ, SYSTEMD_PAGER="", SYSTEMD_COLORS="0")
+        if manpath:
+                env["MANPATH"] = manpath
+        p = subprocess.run(["systemd-analyze"] + list(args), cwd=cwd, capture_output=True, text=True, env=env)
         return p.returncode, p.stdout, p.stderr
 
 
@@ -89,9 +108,13 @@ def verify(portkeep, bindir, unitdir):
         check_runtime_directories(unitdir)
         tmp = tempfile.mkdtemp(prefix="portkeep-units-")
         try:
+                manpath = man_tree(tmp)
                 for path in units_for_test(portkeep, bindir, unitdir, tmp):
                         name = os.path.basename(path)
-                        rc, out, err = analyze("verify", "--man=yes", "./" + name, cwd=tmp)
+                        text = open(path).read()
+                        if name.endswith(".service") and "Documentation=man:portkeep(8) man:portkeep.yaml(5)" not in text:
+                                fail("%s: Documentation= does not name man:portkeep(8) man:portkeep.yaml(5)" % name)
+                        rc, out, err = analyze("verify", "--man=yes", "./" + name, cwd=tmp, manpath=manpath)
                         if rc != 0 or out.strip() or err.strip():
                                 fail("systemd-analyze verify %s: exit %d\n%s%s" % (name, rc, out, err))
                         print("ok: verify %s" % name)
