@@ -487,35 +487,47 @@ static int map_curl_error(HttpClient *h, CURLcode c, const char *path) {
         }
 }
 
-static int to_utf8(HttpClient *h, const char *path, char **ret_body, size_t *ret_size) {
-        char cs[sizeof(h->charset)];
-        _cleanup_free_ char *out = NULL;
-        size_t n = 0;
+int http_page_to_utf8(const char *content_type, const char *page, size_t page_size, char *charset, size_t size,
+                      char **ret, size_t *ret_size) {
+        char *out;
+        size_t n;
         int r;
 
-        if (http_charset_from_content_type(h->content_type, cs, sizeof(cs)) < 0 &&
-            http_charset_from_html(h->buf ?: "", h->size, cs, sizeof(cs)) < 0)
-                strcpy(cs, "UTF-8");
+        if (http_charset_from_content_type(content_type, charset, size) < 0 &&
+            http_charset_from_html(page ?: "", page_size, charset, size) < 0)
+                snprintf(charset, size, "UTF-8");
 
-        if (is_utf8_name(cs)) {
-                out = h->buf ? TAKE_PTR(h->buf) : strdup("");
+        if (!is_utf8_name(charset)) {
+                r = http_iconv(http_iconv_name(charset), "UTF-8", page ?: "", page_size, &out, &n);
+                if (r < 0)
+                        return r == -EINVAL ? -EINVAL : -EILSEQ;
+        } else {
+                out = malloc(page_size + 1);
                 if (!out)
                         return -ENOMEM;
-                n = h->size;
-                h->allocated = 0;
-                /* Garbage in a page declared UTF-8 is left for the parser. */
-        } else {
-                r = http_iconv(http_iconv_name(cs), "UTF-8", h->buf ?: "", h->size, &out, &n);
-                if (r == -EINVAL)
-                        return http_set_error(h, -EBADMSG, "%s: page in unsupported charset '%s'", path, cs);
-                if (r < 0)
-                        return http_set_error(h, -EBADMSG, "%s: page is not valid %s", path, cs);
+                if (page_size > 0)
+                        memcpy(out, page, page_size);
+                out[page_size] = '\0';
+                n = page_size;
         }
-
-        strcpy(h->charset, cs);
+        *ret = out;
         if (ret_size)
                 *ret_size = n;
-        *ret_body = TAKE_PTR(out);
+        return 0;
+}
+
+static int to_utf8(HttpClient *h, const char *path, char **ret_body, size_t *ret_size) {
+        char cs[sizeof(h->charset)];
+        int r;
+
+        r = http_page_to_utf8(h->content_type, h->buf, h->size, cs, sizeof(cs), ret_body, ret_size);
+        if (r == -EINVAL)
+                return http_set_error(h, -EBADMSG, "%s: page in unsupported charset '%s'", path, cs);
+        if (r == -EILSEQ)
+                return http_set_error(h, -EBADMSG, "%s: page is not valid %s", path, cs);
+        if (r < 0)
+                return r;
+        strcpy(h->charset, cs);
         return 0;
 }
 

@@ -70,5 +70,12 @@ int http_charset_from_html(const char *raw, size_t raw_size, char *buf, size_t s
 /* The name to give iconv for a declared charset: Shift_JIS and its aliases
  * become CP932 (what browsers, and so the router's own forms, use). */
 const char *http_iconv_name(const char *charset);
+/* A page as the client hands it on: its charset from content_type (may be
+ * NULL), else from its <meta>, else UTF-8, copied into charset (size bytes);
+ * the page converted to UTF-8 in *ret (NUL-terminated). A page declared
+ * UTF-8 is passed on as it is, garbage left for the parser. -EINVAL for an
+ * unsupported charset, -EILSEQ for a page that is not in the one declared. */
+int http_page_to_utf8(const char *content_type, const char *page, size_t page_size, char *charset, size_t size,
+                      char **ret, size_t *ret_size);
 /* Builds "a=1&b=%E3%81%82" from fields, values converted to charset. */
 int http_form_encode(const HttpField *fields, size_t n_fields, const char *charset, char **ret);
