@@ -18,8 +18,6 @@
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #endif
-#define _cleanup_free_ _cleanup_(freep)
-
 /* How long curl may wait for the network before the progress callback is
  * asked again: a pending SIGTERM aborts a request, and the daemon's watchdog
  * pings, this soon (curl_easy_perform() would wait up to a second). */
@@ -41,6 +39,7 @@ struct HttpClient {
 
         char charset[32]; /* of the last page */
         long status;
+        char *location; /* Location of the last reply, for a POST answered 3xx */
         char curl_error[CURL_ERROR_SIZE];
         char error[256];
 };
@@ -181,6 +180,7 @@ HttpClient *http_client_free(HttpClient *h) {
                 curl_easy_cleanup(h->curl);
         free(h->base_url);
         free(h->buf);
+        free(h->location);
         free(h);
         return NULL;
 }
@@ -197,6 +197,10 @@ void http_client_set_max_size(HttpClient *h, size_t max_size) {
 
 const char *http_page_charset(const HttpClient *h) {
         return h->charset;
+}
+
+const char *http_last_location(const HttpClient *h) {
+        return h->location;
 }
 
 long http_last_status(const HttpClient *h) {
@@ -345,20 +349,9 @@ int http_iconv(const char *from, const char *to, const char *in, size_t size, ch
 
 /* ---- forms ---- */
 
-/* Frees s after wiping it: form values may hold a password. */
-static void free_wiped(char *s) {
-        if (s) {
-                explicit_bzero(s, strlen(s));
-                free(s);
-        }
-}
-
-static void free_wipedp(char **s) {
-        free_wiped(*s);
-}
-
+/* Form values may hold a password: every copy is wiped before it is freed. */
 int http_form_encode(const HttpField *fields, size_t n_fields, const char *charset, char **ret) {
-        _cleanup_(free_wipedp) char *body = NULL;
+        _cleanup_erase_ char *body = NULL;
         size_t len = 0;
         bool convert = charset && !is_utf8_name(charset);
 
@@ -367,7 +360,7 @@ int http_form_encode(const HttpField *fields, size_t n_fields, const char *chars
                 return -ENOMEM;
 
         for (size_t i = 0; i < n_fields; i++) {
-                _cleanup_(free_wipedp) char *converted = NULL;
+                _cleanup_erase_ char *converted = NULL;
                 const char *v = fields[i].value ?: "";
                 size_t vlen = strlen(v);
                 char *escaped, *p;
@@ -392,7 +385,7 @@ int http_form_encode(const HttpField *fields, size_t n_fields, const char *chars
                         return -ENOMEM;
                 }
                 memcpy(p, body, len + 1);
-                free_wiped(body);
+                erase_and_free(body);
                 body = p;
                 len += sprintf(body + len, "%s%s=%s", i > 0 ? "&" : "", fields[i].name, escaped);
                 explicit_bzero(escaped, strlen(escaped));
@@ -550,12 +543,17 @@ static int perform(HttpClient *h, const char *path, const char *referer, const c
         h->curl_error[0] = '\0';
         h->error[0] = '\0';
         h->status = 0;
+        h->location = mfree(h->location);
         if (h->buf)
                 h->buf[0] = '\0';
 
         if (curl_easy_setopt(h->curl, CURLOPT_URL, url) != CURLE_OK ||
             curl_easy_setopt(h->curl, CURLOPT_REFERER, ref) != CURLE_OK)
                 return http_set_error(h, -EINVAL, "%s: bad URL", path);
+        /* A POST is never followed to where a redirect points: curl would
+         * send the form (a password, perhaps) again on 307/308. */
+        if (curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, post_body ? 0L : 1L) != CURLE_OK)
+                return -EINVAL;
         if (post_body) {
                 if (curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen(post_body)) != CURLE_OK ||
                     /* not copied: curl would free the copy unwiped */
@@ -573,7 +571,15 @@ static int perform(HttpClient *h, const char *path, const char *referer, const c
         /* status 0: an HTTP/0.9 reply, which has no status line */
         if (status == 401 || status == 403)
                 return http_set_error(h, -EACCES, "%s: HTTP %ld", path, status);
-        if (status != 0 && (status < 200 || status > 299))
+        if (post_body && status >= 300 && status <= 399) {
+                char *loc = NULL;
+
+                if (curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) {
+                        h->location = strdup(loc);
+                        if (!h->location)
+                                return -ENOMEM;
+                }
+        } else if (status != 0 && (status < 200 || status > 299))
                 return http_set_error(h, -EBADMSG, "%s: HTTP %ld", path, status);
 
         return to_utf8(h, path, ret_body, ret_size);
@@ -585,7 +591,7 @@ int http_get(HttpClient *h, const char *path, const char *referer, char **ret_bo
 
 int http_post_form(HttpClient *h, const char *path, const char *referer, const HttpField *fields,
                    size_t n_fields, char **ret_body, size_t *ret_size) {
-        _cleanup_(free_wipedp) char *body = NULL; /* it may hold a password */
+        _cleanup_erase_ char *body = NULL; /* it may hold a password */
         int r;
 
         r = http_form_encode(fields, n_fields, h->charset, &body);

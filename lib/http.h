@@ -47,7 +47,9 @@ void http_client_set_max_size(HttpClient *h, size_t max_size);
  * UTF-8 and NUL-terminated, is returned in *ret_body (and its length in
  * *ret_size, which may be NULL). */
 int http_get(HttpClient *h, const char *path, const char *referer, char **ret_body, size_t *ret_size);
-/* POST application/x-www-form-urlencoded. */
+/* POST application/x-www-form-urlencoded. A redirect is not followed: a 3xx
+ * reply returns 0 with its body; http_last_status() and http_last_location()
+ * tell where it pointed. */
 int http_post_form(HttpClient *h, const char *path, const char *referer, const HttpField *fields,
                    size_t n_fields, char **ret_body, size_t *ret_size);
 
@@ -55,6 +57,9 @@ int http_post_form(HttpClient *h, const char *path, const char *referer, const H
 const char *http_page_charset(const HttpClient *h);
 /* The HTTP status of the last reply (0 for HTTP/0.9 or none). */
 long http_last_status(const HttpClient *h);
+/* The Location of the last reply when a POST was answered 3xx (as curl made
+ * it absolute), else NULL. */
+const char *http_last_location(const HttpClient *h);
 /* One line about the last error. */
 const char *http_error(const HttpClient *h);
 

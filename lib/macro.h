@@ -32,6 +32,26 @@
 static inline void freep(void *p) {
         free(*(void **) p);
 }
+#define _cleanup_free_ _cleanup_(freep)
+
+/* free() that returns NULL, for "p = mfree(p)". */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
+/* For secrets: wipes the string, then frees it; accepts NULL. */
+static inline char *erase_and_free(char *s) {
+        if (s) {
+                explicit_bzero(s, strlen(s));
+                free(s);
+        }
+        return NULL;
+}
+static inline void erase_and_freep(char **s) {
+        erase_and_free(*s);
+}
+#define _cleanup_erase_ _cleanup_(erase_and_freep)
 
 static inline void closep(int *fd) {
         if (*fd >= 0)
