@@ -22,6 +22,7 @@
 #include "pass.h"
 #include "plan.h"
 #include "router.h"
+#include "session.h"
 #include "state.h"
 #include "status.h"
 
@@ -111,99 +112,45 @@ static int verb_version(const Options *o, int argc, char **argv) {
         return 0;
 }
 
-/* What plan, apply and show share: the config, the lock, the router. Freed
- * in the reverse order: the router (logged out by then), the lock, the config. */
-typedef struct Session {
+/* What plan, apply, show and export share: the config, then a session with
+ * the router (session.h). Freed in reverse order. */
+typedef struct Run {
         Config *config;
-        Lock *lock;
-        Router *router;
-} Session;
+        Session session;
+} Run;
 
-static void session_done(Session *s) {
-        router_free(s->router);
-        lock_release(s->lock);
-        config_free(s->config);
-        *s = (Session){};
+static void run_done(Run *run) {
+        session_close(&run->session);
+        config_free(run->config);
+        *run = (Run){};
 }
 
-static int session_load_config(const Options *o, Session *s) {
+static int run_open(const Options *o, Run *run) {
         _cleanup_(config_errors_done) ConfigErrors errors = {};
+        SessionReport report;
+        int r;
 
-        if (config_load(config_path(o), &s->config, &errors) < 0) {
+        if (config_load(config_path(o), &run->config, &errors) < 0) {
                 log_config_errors(&errors);
                 return EX_CONFIG;
         }
-        return 0;
-}
-
-static int session_take_lock(Session *s) {
-        _cleanup_(freep) char *name = NULL, *path = NULL;
-        pid_t holder = 0;
-        int r;
-
-        r = lock_acquire(s->config->url, lock_timeout_usec(), &s->lock, &holder, &path);
-        if (r == -EAGAIN) {
-                if (lock_name_from_url(s->config->url, &name) < 0)
-                        name = NULL;
-                if (holder > 0)
-                        log_error("another portkeep (pid %ld) holds the lock for %s; try again later",
-                                  (long) holder, name ? name : s->config->url);
-                else
-                        log_error("another portkeep holds the lock for %s (%s); try again later",
-                                  name ? name : s->config->url, path ? path : "?");
-                return 1;
-        }
+        r = session_open(run->config, lock_timeout_usec(), &run->session, &report);
+        if (report.warning[0])
+                log_warning("%s", report.warning);
         if (r < 0) {
-                log_error_errno(r, "cannot take the lock %s: %m; check that $RUNTIME_DIRECTORY (or /run/portkeep) is writable",
-                                path ? path : "for the router");
-                return 1;
+                log_error("%s", report.message);
+                return report.stage == SESSION_PASSWORD ? EX_CONFIG : 1;
         }
         return 0;
 }
 
-/* Loads the config, reads the password, takes the lock, makes the router. */
-static int session_open(const Options *o, Session *s) {
-        char errbuf[512], src[4096];
-        bool world_readable = false;
-        char *pw = NULL;
+static int run_pass(const Options *o, PassMode mode, bool force, Run *s, PassResult *res) {
         int r;
 
-        r = session_load_config(o, s);
+        r = run_open(o, s);
         if (r != 0)
                 return r;
-
-        r = config_read_password(s->config, &pw, &world_readable, errbuf, sizeof errbuf);
-        if (r < 0) {
-                log_error("%s; put the router's admin password in that file (chmod 600), or fix router.password_file in %s",
-                          errbuf, s->config->path);
-                return EX_CONFIG;
-        }
-        if (world_readable) {
-                const char *file = pass_password_source(s->config, src, sizeof src);
-
-                log_warning("the password file %s is readable by other users; run: chmod 600 %s", file, file);
-        }
-
-        r = session_take_lock(s);
-        if (r == 0) {
-                r = router_new(s->config, pw, &s->router);
-                if (r < 0) {
-                        log_error_errno(r, "cannot set up the router driver for %s: %m", s->config->url);
-                        r = 1;
-                }
-        }
-        explicit_bzero(pw, strlen(pw));
-        free(pw);
-        return r;
-}
-
-static int run_pass(const Options *o, PassMode mode, bool force, Session *s, PassResult *res) {
-        int r;
-
-        r = session_open(o, s);
-        if (r != 0)
-                return r;
-        r = pass_run(s->router, s->config, mode, force, res);
+        r = pass_run(s->session.router, s->config, mode, force, res);
         if (r < 0) {
                 log_error_errno(r, "the pass failed: %m");
                 return 1;
@@ -219,7 +166,7 @@ static void print_plan(const Options *o, const Plan *plan) {
 }
 
 static int verb_plan_internal(const Options *o) {
-        _cleanup_(session_done) Session s = {};
+        _cleanup_(run_done) Run s = {};
         _cleanup_(pass_result_done) PassResult res = {};
         int r;
 
@@ -260,7 +207,7 @@ static void print_final(const Options *o, const PassResult *res, const Config *c
 }
 
 static int verb_apply(const Options *o, int argc, char **argv) {
-        _cleanup_(session_done) Session s = {};
+        _cleanup_(run_done) Run s = {};
         _cleanup_(pass_result_done) PassResult res = {};
         int r;
 
@@ -294,7 +241,7 @@ static int verb_apply(const Options *o, int argc, char **argv) {
 }
 
 /* show and export: read the router's table into res->initial. */
-static int read_table(const Options *o, Session *s, PassResult *res) {
+static int read_table(const Options *o, Run *s, PassResult *res) {
         int r = run_pass(o, PASS_SHOW, false, s, res);
 
         if (r != 0)
@@ -307,7 +254,7 @@ static int read_table(const Options *o, Session *s, PassResult *res) {
 }
 
 static int verb_show(const Options *o, int argc, char **argv) {
-        _cleanup_(session_done) Session s = {};
+        _cleanup_(run_done) Run s = {};
         _cleanup_(pass_result_done) PassResult res = {};
         int r;
 
@@ -332,7 +279,7 @@ static int verb_run(const Options *o, int argc, char **argv) {
 }
 
 static int verb_export(const Options *o, int argc, char **argv) {
-        _cleanup_(session_done) Session s = {};
+        _cleanup_(run_done) Run s = {};
         _cleanup_(pass_result_done) PassResult res = {};
         size_t skipped = 0;
         int r;
@@ -345,15 +292,15 @@ static int verb_export(const Options *o, int argc, char **argv) {
         if (r != 0)
                 return r;
         log_info("exporting %zu forward%s read from %s (firmware family %s)", res.initial.n,
-                 res.initial.n == 1 ? "" : "s", s.config->url, router_family(s.router));
-        r = export_write(&res.initial, s.config, router_family(s.router), stdout, &skipped);
+                 res.initial.n == 1 ? "" : "s", s.config->url ?: "the router", router_family(s.session.router));
+        r = export_write(&res.initial, s.config, router_family(s.session.router), stdout, &skipped);
         if (r < 0) {
                 log_error_errno(r, "cannot write the export: %m");
                 return 1;
         }
         if (skipped > 0)
-                log_warning("%zu router entr%s without a group name left out: the file cannot name them", skipped,
-                            skipped == 1 ? "y" : "ies");
+                log_warning("%zu router entr%s left out: the file cannot name %s (no group name, or a PPPoE session's address)",
+                            skipped, skipped == 1 ? "y" : "ies", skipped == 1 ? "it" : "them");
         return 0;
 }
 

@@ -2,7 +2,7 @@
 /* Buffalo AirStation, firmware family "arcadyan" (Arcadyan OEM firmware:
  * WSR-2533DHPL, WSR-2533DHPL2, WSR-2533DHP3, WSR-3200AX4S, ...).
  *
- * Evidence (shared/airstation-webui.md, "Family C"):
+ * Evidence (doc/airstation.md, "arcadyan"):
  * - uehaj/buffalo-wifirouter-control change.sh and monitor.sh: the spacer
  *   image token (78-character prefix, then base64 of the decimal token), the
  *   login post, a page GET with "Referer: <base>/", the cgi/cgi_<page>.js GET
@@ -10,9 +10,14 @@
  *   logout page and post; values read by the ARC_ key right before the value.
  * - the Arcadyan firewall's forwarding_mod: ARC_NAT_PORTMAP_MaxNum, then per
  *   index i = 0 .. MaxNum-1 (0-based: "for (i=0; i<max_num; i++)") the keys
- *   below; PublicIPType 1 = the WAN address, 0 = PublicIP; Proto tcp, udp,
- *   both, else passed to iptables -p; PrivatePort* 0 = same as public;
- *   MAX_FORWARDING_RULES 32; a 16-byte group name buffer (15 bytes).
+ *   below; PublicIPType 1 = the WAN address, 0 = PublicIP (added as a WAN
+ *   alias, by a routine that scans all 32 slots and skips only Enable "0"),
+ *   2-6 = PPPoE session 0-4; Proto tcp or udp, anything else passed to
+ *   iptables -p, so "both" (which only conntrack knows) is never written;
+ *   PrivatePort* 0 or blank = same as public; MAX_FORWARDING_RULES 32; a
+ *   16-byte group name buffer (15 bytes).
+ * - a successful apply_abstract.cgi post answers 302 to Success.htm (public
+ *   CVE-2021-20091 proof-of-concept code).
  * The page name and the action value are not in the evidence: they live in
  * airstation-arcadyan-names.h (shared with the fake router) and can be
  * overridden in the config. Other choices are marked UNCONFIRMED below. */
@@ -28,12 +33,7 @@
 
 #include "airstation-arcadyan-names.h"
 #include "airstation-parse.h"
-#include "driver.h"
-#include "html.h"
-#include "http.h"
 #include "macro.h"
-
-#define _cleanup_free_ _cleanup_(freep)
 
 static const struct {
         const char *login_page, *login_cgi, *logout_page, *logout_cgi, *apply_cgi, *js_prefix, *index_path;
@@ -41,9 +41,8 @@ static const struct {
         const char *f_name, *f_pws, *f_url, *v_url, *f_mobile, *v_mobile, *f_httoken;
         const char *q_tn, *q_t, *q_cache;
         const char *f_action, *f_submit, *f_action_params, *v_action_params;
-        const char *title_ok, *title_login;
+        const char *title_ok, *title_login, *success_page;
         const char *key_prefix, *key_max;
-        unsigned max_entries, group_max_bytes;
 } ARC = {
         .login_page = "/login.html",
         .login_cgi = "/login.cgi",
@@ -63,6 +62,7 @@ static const struct {
         .q_tn = "_tn",
         .q_t = "_t",
         .q_cache = "_",
+        .success_page = "/Success.htm",
         .f_action = "action",
         .f_submit = "submit_button",
         .f_action_params = "action_params",
@@ -71,8 +71,6 @@ static const struct {
         .title_login = "LOGIN",
         .key_prefix = "ARC_NAT_PORTMAP_",
         .key_max = "ARC_NAT_PORTMAP_MaxNum",
-        .max_entries = 32,
-        .group_max_bytes = 15,
 };
 
 /* Per index: ARC_NAT_PORTMAP_<i>_<field>, in the order they are posted. */
@@ -104,11 +102,8 @@ static const char *const field_names[_F_MAX] = {
 /* Without these an entry is unreadable (a truncated js, another page). */
 static const bool field_required[_F_MAX] = { [F_ENABLE] = true, [F_PRIVATE_IP] = true, [F_PROTO] = true };
 
-/* Words of a "table full" refusal (UNCONFIRMED wording). */
-static const char *const full_words[] = { "上限", "これ以上", "full", "maximum" };
-
 typedef struct Arcadyan {
-        HttpClient *http;
+        AirStation base;
         char *page;       /* "/forwarding.html" */
         char *js;         /* "/cgi/cgi_forwarding.js" */
         char *submit;     /* "forwarding.html" */
@@ -120,11 +115,16 @@ static Arcadyan *A(Router *r) {
         return r->data;
 }
 
-static int arc_progress(void *userdata) {
-        Router *r = userdata;
-
-        return r->progress ? r->progress(r->progress_userdata) : 0;
+static HttpClient *H(Router *r) {
+        return airstation_http(r);
 }
+
+/* The limit of the registry row (32, MAX_FORWARDING_RULES). */
+static size_t max_entries(Router *r) {
+        return r->backend->max_entries;
+}
+
+static void arc_done(Router *r);
 
 static int arc_init(Router *r) {
         _cleanup_free_ char *name = NULL;
@@ -143,24 +143,16 @@ static int arc_init(Router *r) {
         if (l > 5 && streq(name + l - 5, ".html"))
                 name[l - 5] = '\0';
 
-        a = calloc(1, sizeof(*a));
-        if (!a)
-                return -ENOMEM;
+        k = airstation_init(r, sizeof(Arcadyan));
+        if (k < 0)
+                return k;
+        a = A(r);
         a->action = r->config->airstation_action ?: ARCADYAN_ACTION;
         if (asprintf(&a->page, "/%s.html", name) < 0 || asprintf(&a->js, "%s%s.js", ARC.js_prefix, name) < 0 ||
-            asprintf(&a->submit, "%s.html", name) < 0)
-                k = -ENOMEM;
-        else
-                k = http_client_new(r->config->url, r->config->timeout_usec, &a->http);
-        if (k < 0) {
-                free(a->page);
-                free(a->js);
-                free(a->submit);
-                free(a);
-                return k;
+            asprintf(&a->submit, "%s.html", name) < 0) {
+                arc_done(r);
+                return -ENOMEM;
         }
-        http_client_set_progress(a->http, arc_progress, r);
-        r->data = a;
         return 0;
 }
 
@@ -169,17 +161,11 @@ static void arc_done(Router *r) {
 
         if (!a)
                 return;
-        http_client_free(a->http);
         free(a->page);
         free(a->js);
         free(a->submit);
         free(a->page_token);
-        free(a);
-        r->data = NULL;
-}
-
-static int http_fail(Router *r, int k) {
-        return router_set_error(r, k, "%s", http_error(A(r)->http));
+        airstation_done(r);
 }
 
 static uint64_t now_ms(void) {
@@ -226,33 +212,26 @@ static int page_token(htmlDocPtr doc, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static bool title_is(htmlDocPtr doc, const char *title) {
-        _cleanup_free_ char *t = NULL;
-
-        return html_title(doc, &t) >= 0 && strcasecmp(t, title) == 0;
-}
-
-/* GET or POST a path and parse the reply as HTML. */
 static int fetch(Router *r, const char *path, const char *referer, const HttpField *fields, size_t n_fields,
                  htmlDocPtr *ret_doc) {
-        _cleanup_free_ char *body = NULL;
-        size_t size;
-        int k;
+        return airstation_fetch(r, path, referer, fields, n_fields, NULL, ret_doc);
+}
 
-        if (fields)
-                k = http_post_form(A(r)->http, path, referer, fields, n_fields, &body, &size);
-        else
-                k = http_get(A(r)->http, path, referer, &body, &size);
-        if (k < 0)
-                return http_fail(r, k);
-        if (html_parse(body, size, ret_doc) < 0)
-                return router_set_error(r, -EBADMSG, "%s: the reply is not an HTML page", path);
-        return 0;
+bool airstation_arcadyan_probe(const char *page, size_t size) {
+        _cleanup_(html_freep) htmlDocPtr doc = NULL;
+        _cleanup_free_ char *src = NULL;
+        xmlNodePtr n;
+
+        /* <img title=spacer src="data:image/gif;base64,..."> */
+        if (html_parse(page, size, &doc) < 0 || !(n = html_find(doc, "img", "title", "spacer")))
+                return false;
+        src = html_attr(n, "src");
+        return src && strncmp(src, ARC.token_prefix, 22) == 0;
 }
 
 /* A page fetched where the session ended is the login page. */
 static bool is_login_page(htmlDocPtr doc) {
-        return title_is(doc, ARC.title_login) || html_find(doc, "input", "name", ARC.f_pws) != NULL;
+        return airstation_title_is(doc, ARC.title_login) || html_find(doc, "input", "name", ARC.f_pws) != NULL;
 }
 
 static int md5_hex(const char *s, char ret[static 33]) {
@@ -296,7 +275,7 @@ static int arc_login(Router *r) {
         explicit_bzero(pws, sizeof(pws));
         if (k < 0)
                 return k;
-        if (title_is(reply, ARC.title_ok))
+        if (airstation_title_is(reply, ARC.title_ok))
                 return 0;
         (void) html_title(reply, &title);
         return router_set_error(r, -EACCES, "it answered with the page '%.80s' instead of '%s'", title ?: "",
@@ -558,16 +537,18 @@ static int entry_to_forward(const Entry *e, int index, Forward *ret) {
         if (parse_uint(e->v[F_IPTYPE], 6, &type) < 0)
                 type = 1;
         if (type == 0) {
-                if (ipv4_from_string(e->v[F_PUBLIC_IP], &f.wan) < 0)
+                if (ipv4_from_string(e->v[F_PUBLIC_IP], &f.wan) < 0 || f.wan == WAN_ROUTER || wan_is_pppoe(f.wan))
                         return -EBADMSG;
-        } else
-                /* 1: the WAN address; 2-6: a PPPoE session's address, which
-                 * the config cannot name: shown as the router's own */
+        } else if (type == 1)
                 f.wan = WAN_ROUTER;
+        else
+                /* 2-6: the address of PPPoE session 0-4, which a file
+                 * cannot name: shown as pppoe0 .. pppoe4, never changed */
+                f.wan = WAN_PPPOE(type - 2);
         if (ipv4_from_string(e->v[F_PRIVATE_IP], &f.lan_ip) < 0)
                 return -EBADMSG;
         if (strcasecmp(e->v[F_PROTO], "both") == 0)
-                f.proto = PROTO_TCP_UDP;
+                f.proto = PROTO_TCP_UDP; /* made by hand; table_from_entries() splits it */
         else {
                 /* tcp, udp, and anything iptables -p takes: gre/esp or
                  * 47/50 (which the UI writes is UNCONFIRMED), icmp, all */
@@ -612,7 +593,7 @@ static int read_entries(Router *r, Entries *ret) {
         int k;
 
         k = fetch(r, a->page, ARC.index_path, NULL, 0, &doc);
-        if (k < 0 && http_last_status(a->http) == 404)
+        if (k < 0 && http_last_status(H(r)) == 404)
                 return router_set_error(r, k,
                                         "%s: HTTP 404: this router has no such page; the port-forwarding page's name is UNCONFIRMED: set router.airstation.page (see README)",
                                         a->page);
@@ -632,9 +613,9 @@ static int read_entries(Router *r, Entries *ret) {
         if (asprintf(&path, "%s?%s=%s&%s=%llu&%s=%llu", a->js, ARC.q_tn, token, ARC.q_t, (unsigned long long) ms,
                      ARC.q_cache, (unsigned long long) ms) < 0)
                 return -ENOMEM;
-        k = http_get(a->http, path, a->page, &body, NULL);
+        k = http_get(H(r), path, a->page, &body, NULL);
         if (k < 0)
-                return router_set_error(r, k, "%s: %s", a->js, http_error(a->http));
+                return router_set_error(r, k, "%s: %s", a->js, http_error(H(r)));
         if (strcasestr(body, "<title>" "LOGIN" "</title>"))
                 return -ESTALE;
 
@@ -677,7 +658,16 @@ static int entries_to_table(Router *r, const Entries *e, Table *ret) {
                                                 x->v[F_PRIVATE_IP], x->v[F_PUB_START], x->v[F_PUB_END],
                                                 x->v[F_PRIV_START], x->v[F_PRIV_END]);
                 }
-                k = table_add_take(&t, &f);
+                /* "both", as the UI may store it, is a tcp and a udp
+                 * forward: in sync with a declared tcp/udp */
+                if (f.proto == PROTO_TCP_UDP) {
+                        f.proto = PROTO_TCP;
+                        k = table_add(&t, &f);
+                        f.proto = PROTO_UDP;
+                } else
+                        k = 0;
+                if (k >= 0)
+                        k = table_add_take(&t, &f);
                 forward_done(&f);
                 if (k < 0) {
                         table_done(&t);
@@ -719,25 +709,12 @@ int arcadyan_page_token(htmlDocPtr doc, char **ret) {
 
 /* ---- writing: the whole list in one apply_abstract.cgi post ---- */
 
-/* What the router cannot store, refused before any request. */
-static int arc_check(Router *r, const Forward *f) {
-        if (!f->group || !f->group[0])
-                return router_set_error(r, -EPROTONOSUPPORT, "a forward on this router needs a group name");
-        if (strlen(f->group) > ARC.group_max_bytes)
-                return router_set_error(r, -EPROTONOSUPPORT,
-                                        "group name '%s' is %zu bytes; this router stores at most %u (shorten it in the file)",
-                                        f->group, strlen(f->group), ARC.group_max_bytes);
-        if (f->proto != PROTO_ALL && f->proto != PROTO_TCP_UDP && (f->proto < 0 || f->proto > 255))
-                return router_set_error(r, -EPROTONOSUPPORT, "protocol %d cannot be forwarded", f->proto);
-        return 0;
-}
-
 static int entry_from_forward(Router *r, const Forward *f, Entry *ret) {
         char wan[16], lan[16], n[4][8], proto[8];
         const char *p;
         int k;
 
-        k = arc_check(r, f);
+        k = router_check_add(r, f);
         if (k < 0)
                 return k;
         switch (f->proto) {
@@ -748,8 +725,9 @@ static int entry_from_forward(Router *r, const Forward *f, Entry *ret) {
                 p = "udp";
                 break;
         case PROTO_TCP_UDP:
-                p = "both";
-                break;
+                /* "both" would reach iptables -p and stop the router loading
+                 * its rules; the plan splits tcp/udp for this family */
+                return router_set_error(r, -EPROTONOSUPPORT, "this router stores tcp and udp as separate entries");
         case PROTO_ICMP:
                 p = "icmp";
                 break;
@@ -788,17 +766,38 @@ static int entry_from_forward(Router *r, const Forward *f, Entry *ret) {
         return 0;
 }
 
-static int submit_entries(Router *r, const Entries *e, const char *what) {
+/* Whether a redirect points at the success page: its path (query and
+ * fragment cut) ends with ARC.success_page. */
+static bool is_success_location(const char *location) {
+        const char *p = strstr(location, "://"), *end;
+        size_t l = strlen(ARC.success_page);
+
+        p = p ? strchr(p + 3, '/') : location;
+        if (!p)
+                return false;
+        end = p + strcspn(p, "?#");
+        return (size_t) (end - p) >= l && strncmp(end - l, ARC.success_page, l) == 0;
+}
+
+/* Posts the list: MaxNum entries, then the slots from there up to in_use
+ * (how many the list had as read) as Enable=0 with their other fields empty:
+ * the firmware's WAN-alias routine reads all 32 slots and skips only those
+ * whose Enable is "0", so a vacated slot left as it was could keep its
+ * manual WAN address as an alias. Success is the 302 to Success.htm and
+ * nothing else. */
+static int submit_entries(Router *r, const Entries *e, size_t in_use, const char *what) {
         _cleanup_(html_freep) htmlDocPtr reply = NULL;
         _cleanup_free_ HttpField *fields = NULL;
-        _cleanup_free_ char *names = NULL, *words = NULL;
+        _cleanup_free_ char *names = NULL, *words = NULL, *body = NULL, *title = NULL;
+        size_t slots = in_use > e->n ? in_use : e->n;
         Arcadyan *a = A(r);
         char count[12];
-        size_t n = 0, name_size = 48;
+        size_t n = 0, size = 0, name_size = 48;
+        long status;
         int k;
 
-        fields = calloc(5 + e->n * _F_MAX, sizeof(HttpField));
-        names = calloc(e->n * _F_MAX + 1, name_size);
+        fields = calloc(5 + slots * _F_MAX, sizeof(HttpField));
+        names = calloc(slots * _F_MAX + 1, name_size);
         if (!fields || !names)
                 return -ENOMEM;
         snprintf(count, sizeof(count), "%zu", e->n);
@@ -807,34 +806,56 @@ static int submit_entries(Router *r, const Entries *e, const char *what) {
         fields[n++] = (HttpField){ ARC.f_submit, a->submit };
         fields[n++] = (HttpField){ ARC.f_action_params, ARC.v_action_params };
         fields[n++] = (HttpField){ ARC.key_max, count };
-        for (size_t i = 0; i < e->n; i++)
+        for (size_t i = 0; i < slots; i++)
                 for (size_t j = 0; j < _F_MAX; j++) {
                         char *name = names + (i * _F_MAX + j) * name_size;
 
                         snprintf(name, name_size, "%s%zu_%s", ARC.key_prefix, i, field_names[j]);
-                        fields[n++] = (HttpField){ name, e->items[i].v[j] };
+                        fields[n++] = (HttpField){ name, i < e->n ? e->items[i].v[j] : j == F_ENABLE ? "0" : "" };
                 }
 
-        k = fetch(r, ARC.apply_cgi, a->page, fields, n, &reply);
+        k = http_post_form(H(r), ARC.apply_cgi, a->page, fields, n, &body, &size);
         if (k < 0)
-                return k;
-        /* 200, or 302 to /Success.htm (followed): success unless the
-         * session had ended or the router put a message in red (how a real
-         * refusal looks is UNCONFIRMED) */
+                return router_set_error(r, k, "%s", http_error(H(r)));
+        status = http_last_status(H(r));
+        if (status >= 300 && status <= 399) {
+                const char *loc = http_last_location(H(r));
+
+                if (loc && is_success_location(loc))
+                        return 0;
+                if (loc && strstr(loc, ARC.login_page))
+                        return router_set_error(r, -ESTALE, "%s: session expired", what);
+                return router_set_error(r, -EREMOTEIO, "%s: the router answered HTTP %ld to '%.100s', not to %s",
+                                        what, status, loc ?: "(no Location)", ARC.success_page);
+        }
+        if (html_parse(body, size, &reply) < 0)
+                return router_set_error(r, -EREMOTEIO, "%s: the router answered HTTP %ld with no page, not a redirect to %s",
+                                        what, status, ARC.success_page);
         if (is_login_page(reply))
                 return router_set_error(r, -ESTALE, "%s: session expired", what);
-        if (html_red_text(reply, &words) < 0)
-                return 0;
-        for (size_t i = 0; i < ELEMENTSOF(full_words); i++)
-                if (strcasestr(words, full_words[i]))
-                        return router_set_error(r, -ENOSPC, "%s", words);
-        return router_set_error(r, -EREMOTEIO, "%s", words);
+        if (html_red_text(reply, &words) >= 0)
+                return airstation_refused(r, words);
+        (void) html_title(reply, &title);
+        return router_set_error(r, -EREMOTEIO, "%s: the router answered with the page '%.80s', not a redirect to %s",
+                                what, title ?: "", ARC.success_page);
 }
 
 static void entry_done(Entry *e) {
         for (size_t j = 0; j < _F_MAX; j++)
                 free(e->v[j]);
         *e = (Entry){};
+}
+
+/* Whether entry x holds f's key: the same key, or f is the tcp or udp half
+ * of a "both" entry. */
+static bool entry_holds_key(const Forward *x, const Forward *f) {
+        Forward half;
+
+        if (x->proto != PROTO_TCP_UDP || (f->proto != PROTO_TCP && f->proto != PROTO_UDP))
+                return forward_same_key(x, f);
+        half = *x;
+        half.proto = f->proto;
+        return forward_same_key(&half, f);
 }
 
 /* The index of the enabled entry with f's values (key, LAN address, and the
@@ -848,8 +869,7 @@ static int entries_find(const Entries *e, const Forward *f, size_t *ret) {
                         continue;
                 if (entry_to_forward(&e->items[i], (int) i, &x) < 0)
                         continue;
-                match = forward_same_key(&x, f) && x.lan_ip == f->lan_ip &&
-                        (!f->group || streq_ptr(x.group, f->group));
+                match = entry_holds_key(&x, f) && x.lan_ip == f->lan_ip && (!f->group || streq_ptr(x.group, f->group));
                 forward_done(&x);
                 if (match) {
                         *ret = i;
@@ -881,13 +901,79 @@ static int entries_check_free(Router *r, const Entries *e, const Forward *f) {
         return 0;
 }
 
+static bool entry_is_both(const Entry *e) {
+        return strcasecmp(e->v[F_PROTO], "both") == 0;
+}
+
+/* Removes the entry at, or, of a "both" entry, the half f is: the other
+ * half stays as a tcp or udp entry. */
+static int entries_remove(Entries *e, size_t at, const Forward *f) {
+        if (entry_is_both(&e->items[at])) {
+                char *p = strdup(f->proto == PROTO_TCP ? "udp" : "tcp");
+
+                if (!p)
+                        return -ENOMEM;
+                free(e->items[at].v[F_PROTO]);
+                e->items[at].v[F_PROTO] = p;
+                return 0;
+        }
+        entry_done(&e->items[at]);
+        memmove(&e->items[at], &e->items[at + 1], (e->n - at - 1) * sizeof(Entry));
+        e->n--;
+        return 0;
+}
+
+/* Writes every "both" entry still in the list as a tcp entry and, right
+ * after it, a udp one: posted as it is, "both" would reach iptables -p and
+ * stop the router loading its forwarding rules. Same meaning, one more
+ * slot. Returns how many were split. */
+static int entries_split_both(Entries *e, size_t *ret_split) {
+        size_t split = 0;
+
+        for (size_t i = 0; i < e->n; i++)
+                if (entry_is_both(&e->items[i]))
+                        split++;
+        if (split > 0) {
+                Entry *p = realloc(e->items, (e->n + split + 1) * sizeof(Entry));
+
+                if (!p)
+                        return -ENOMEM;
+                e->items = p;
+        }
+        for (size_t i = 0; i < e->n; i++) {
+                Entry twin = {};
+
+                if (!entry_is_both(&e->items[i]))
+                        continue;
+                for (size_t j = 0; j < _F_MAX; j++) {
+                        twin.v[j] = strdup(j == F_PROTO ? "udp" : e->items[i].v[j]);
+                        if (!twin.v[j]) {
+                                entry_done(&twin);
+                                return -ENOMEM;
+                        }
+                }
+                free(e->items[i].v[F_PROTO]);
+                e->items[i].v[F_PROTO] = strdup("tcp");
+                if (!e->items[i].v[F_PROTO]) {
+                        entry_done(&twin);
+                        return -ENOMEM;
+                }
+                memmove(&e->items[i + 2], &e->items[i + 1], (e->n - i - 1) * sizeof(Entry));
+                e->items[i + 1] = twin;
+                e->n++;
+                i++;
+        }
+        *ret_split = split;
+        return 0;
+}
+
 /* Applies steps, in their order, to the list as read: an add goes at the end
  * (taking adds[i]), a delete removes the entry with its values and the rest
  * move down one index; disabled entries stay. Checks every step against the
  * list as it stands then, and the limit on the result; on an error, sets
  * Router.error_step and nothing is to be sent. */
 static int entries_apply(Router *r, Entries *e, const Steps *steps, Entry *adds) {
-        size_t n_in_use = e->n, n_adds = 0;
+        size_t n_in_use = e->n, n_adds = 0, split = 0;
         ssize_t over = -1;
         Entry *p;
         int k;
@@ -911,7 +997,7 @@ static int entries_apply(Router *r, Entries *e, const Steps *steps, Entry *adds)
                         }
                         e->items[e->n++] = adds[i];
                         adds[i] = (Entry){};
-                        if (e->n > ARC.max_entries && over < 0)
+                        if (e->n > max_entries(r) && over < 0)
                                 over = (ssize_t) i;
                         continue;
                 }
@@ -919,19 +1005,23 @@ static int entries_apply(Router *r, Entries *e, const Steps *steps, Entry *adds)
                         r->error_step = (ssize_t) i;
                         return router_set_error(r, -ENOENT, "the entry to delete is no longer on the router");
                 }
-                entry_done(&e->items[at]);
-                memmove(&e->items[at], &e->items[at + 1], (e->n - at - 1) * sizeof(Entry));
-                e->n--;
-                if (e->n <= ARC.max_entries)
+                k = entries_remove(e, at, f);
+                if (k < 0)
+                        return k;
+                if (e->n <= max_entries(r))
                         over = -1;
         }
+        k = entries_split_both(e, &split);
+        if (k < 0)
+                return k;
         /* disabled entries take a slot too; a list read longer than the
          * limit (MaxNum is tolerated up to 256) may still shrink */
-        if (e->n > ARC.max_entries && n_adds > 0) {
+        if (e->n > max_entries(r) && (n_adds > 0 || split > 0)) {
                 r->error_step = over;
                 return router_set_error(r, -ENOSPC,
-                                        "%zu of its %u entries in use, disabled ones included; %zu needed after the changes; not sent",
-                                        n_in_use, ARC.max_entries, e->n);
+                                        "%zu of its %zu entries in use, disabled ones included; %zu needed after the changes%s; not sent",
+                                        n_in_use, max_entries(r), e->n,
+                                        split > 0 ? " (each 'both' entry written as a tcp and a udp one)" : "");
         }
         return 0;
 }
@@ -949,6 +1039,7 @@ static void adds_free(Entry *adds, size_t n) {
  * cannot store is refused before any request. */
 static int apply_once(Router *r, const Steps *steps) {
         _cleanup_(entries_done) Entries e = {};
+        size_t in_use;
         Entry *adds;
         int k = 0;
 
@@ -963,31 +1054,17 @@ static int apply_once(Router *r, const Steps *steps) {
                 }
         if (k >= 0)
                 k = read_entries(r, &e);
+        in_use = e.n;
         if (k >= 0)
                 k = entries_apply(r, &e, steps, adds);
         adds_free(adds, steps->n);
         if (k < 0)
                 return k;
-        return submit_entries(r, &e, steps->n == 1 ? (steps->items[0].add ? "add" : "delete") : "write");
+        return submit_entries(r, &e, in_use, steps->n == 1 ? (steps->items[0].add ? "add" : "delete") : "write");
 }
 
-/* A session that ended between the read and the post changed nothing: log
- * in again once and do the whole operation afresh. */
-static int with_relogin(Router *r, int (*op)(Router *, void *), void *arg) {
-        int k = op(r, arg);
-
-        if (k != -ESTALE)
-                return k;
-        r->error[0] = '\0';
-        k = arc_login(r);
-        if (k < 0)
-                return k;
-        k = op(r, arg);
-        if (k == -ESTALE)
-                return router_set_error(r, -EBADMSG, "%s: session expired again after a new login", A(r)->page);
-        return k;
-}
-
+/* A session that ended between the read and the post changed nothing:
+ * airstation_with_relogin() logs in again once and does it afresh. */
 static int read_op(Router *r, void *arg) {
         return read_once(r, arg);
 }
@@ -996,11 +1073,11 @@ static int apply_op(Router *r, void *arg) {
 }
 
 static int arc_read(Router *r, Table *ret) {
-        return with_relogin(r, read_op, ret);
+        return airstation_with_relogin(r, read_op, ret, A(r)->page);
 }
 
 static int arc_apply(Router *r, const Steps *steps) {
-        return with_relogin(r, apply_op, (void *) steps);
+        return airstation_with_relogin(r, apply_op, (void *) steps, A(r)->page);
 }
 
 /* One change is a batch of one. */
@@ -1018,8 +1095,7 @@ static int arc_delete(Router *r, const Forward *f) {
         return arc_change(r, false, f);
 }
 
-const RouterDriver router_driver_arcadyan = {
-        .name = "arcadyan",
+const RouterDriver airstation_arcadyan_driver = {
         .init = arc_init,
         .done = arc_done,
         .login = arc_login,
@@ -1027,7 +1103,5 @@ const RouterDriver router_driver_arcadyan = {
         .add = arc_add,
         .delete = arc_delete,
         .logout = arc_logout,
-        .check = arc_check,
         .apply = arc_apply,
-        .splits_tcp_udp = false, /* "both" is one entry */
 };

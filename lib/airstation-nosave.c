@@ -3,10 +3,9 @@
  * WSR-1166DHP3, WSR-1166DHPL2).
  *
  * Evidence: fa0311/AirStation-cli AirStationCli/AirStationAPI.py (tested on a
- * WSR-1166DHPL2) and sanpei3/buffalo-rateup; summarised in
- * shared/airstation-webui.md, "Family B". Every page, field and fixed value of
- * the family is in the table below; "UNKNOWN" marks what the evidence does not
- * settle. */
+ * WSR-1166DHPL2) and sanpei3/buffalo-rateup; see doc/airstation.md, "nosave".
+ * Every page, field and fixed value of the family is in the table below;
+ * "UNKNOWN" marks what the evidence does not settle. */
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -18,12 +17,7 @@
 #include <sys/time.h>
 
 #include "airstation-parse.h"
-#include "driver.h"
-#include "html.h"
-#include "http.h"
 #include "macro.h"
-
-#define _cleanup_free_ _cleanup_(freep)
 
 static const struct {
         /* pages */
@@ -98,81 +92,24 @@ static const struct {
 /* Cell texts (UNKNOWN on a real router; what they could plausibly be). */
 static const char *const same_as_wan_texts[] = { "", "-", "same as WAN port", "WAN側ポートと同じ" };
 static const char *const proto_all_texts[] = { "all", "全て", "すべて", "any" };
-/* Words of a "table full" refusal (UNKNOWN wording). */
-static const char *const full_words[] = { "上限", "これ以上", "full", "maximum" };
+static HttpClient *H(Router *r) {
+        return airstation_http(r);
+}
 
-typedef struct Nosave {
-        HttpClient *http;
-} Nosave;
-
-static int nosave_progress(void *userdata) {
-        Router *r = userdata;
-
-        return r->progress ? r->progress(r->progress_userdata) : 0;
+static int fetch(Router *r, const char *path, const char *referer, const HttpField *fields, size_t n_fields,
+                 char **ret_raw, htmlDocPtr *ret_doc) {
+        return airstation_fetch(r, path, referer, fields, n_fields, ret_raw, ret_doc);
 }
 
 static int nosave_init(Router *r) {
-        Nosave *n;
-        int k;
-
-        n = calloc(1, sizeof(*n));
-        if (!n)
-                return -ENOMEM;
-        k = http_client_new(r->config->url, r->config->timeout_usec, &n->http);
-        if (k < 0) {
-                free(n);
-                return k;
-        }
-        http_client_set_progress(n->http, nosave_progress, r);
-        r->data = n;
-        return 0;
+        return airstation_init(r, sizeof(AirStation));
 }
 
-static void nosave_done(Router *r) {
-        Nosave *n = r->data;
+bool airstation_nosave_probe(const char *page, size_t size) {
+        _cleanup_(html_freep) htmlDocPtr doc = NULL;
 
-        if (!n)
-                return;
-        http_client_free(n->http);
-        free(n);
-        r->data = NULL;
-}
-
-static HttpClient *H(Router *r) {
-        return ((Nosave *) r->data)->http;
-}
-
-static int http_fail(Router *r, int k) {
-        return router_set_error(r, k, "%s", http_error(H(r)));
-}
-
-/* GET or POST a page and parse it. */
-static int fetch(Router *r, const char *path, const char *referer, const HttpField *fields, size_t n_fields,
-                 char **ret_raw, htmlDocPtr *ret_doc) {
-        _cleanup_free_ char *body = NULL;
-        htmlDocPtr doc;
-        size_t size;
-        int k;
-
-        if (fields)
-                k = http_post_form(H(r), path, referer, fields, n_fields, &body, &size);
-        else
-                k = http_get(H(r), path, referer, &body, &size);
-        if (k < 0)
-                return http_fail(r, k);
-        k = html_parse(body, size, &doc);
-        if (k < 0)
-                return router_set_error(r, -EBADMSG, "%s: the reply is not an HTML page", path);
-        *ret_doc = doc;
-        if (ret_raw)
-                *ret_raw = TAKE_PTR(body);
-        return 0;
-}
-
-static bool title_is(htmlDocPtr doc, const char *title) {
-        _cleanup_free_ char *t = NULL;
-
-        return html_title(doc, &t) >= 0 && streq(t, title);
+        /* <input type="hidden" name="nosave_session_num" value="..."> */
+        return html_parse(page, size, &doc) >= 0 && html_find(doc, "input", "name", NOSAVE.f_session);
 }
 
 /* The router's own words on a page: the red div, else the error content
@@ -233,7 +170,7 @@ static int nosave_logout(Router *r) {
 
         k = http_get(H(r), NOSAVE.logout_page, NOSAVE.table_page, &body, NULL);
         if (k < 0)
-                return http_fail(r, k);
+                return router_set_error(r, k, "%s", http_error(H(r)));
         return 0;
 }
 
@@ -379,7 +316,7 @@ static int check_table_page(Router *r, const char *raw, htmlDocPtr doc) {
         const char *p;
         xmlNodePtr form;
 
-        if (title_is(doc, NOSAVE.title_redirect))
+        if (airstation_title_is(doc, NOSAVE.title_redirect))
                 return -ESTALE;
         if (html_find(doc, "input", "name", NOSAVE.f_password))
                 return router_set_error(r, -EBADMSG, "%s: got the login page instead of the table",
@@ -449,48 +386,41 @@ int nosave_parse_table_page(Router *r, const char *raw, htmlDocPtr doc, Table *r
         return parse_table(r, doc, ret);
 }
 
-/* Reads the table page (logging in again once if the session expired); the
- * page is returned too, for its session number. */
+/* Reads the table page; the page is returned too, for its session number.
+ * -ESTALE when the session has ended. */
 static int read_page(Router *r, htmlDocPtr *ret_doc, Table *ret) {
-        for (int attempt = 0;; attempt++) {
-                _cleanup_(html_freep) htmlDocPtr doc = NULL;
-                _cleanup_free_ char *raw = NULL;
-                int k;
+        _cleanup_(html_freep) htmlDocPtr doc = NULL;
+        _cleanup_free_ char *raw = NULL;
+        int k;
 
-                k = fetch(r, NOSAVE.table_page, "/index_adv.html", NULL, 0, &raw, &doc);
-                if (k < 0)
-                        return k;
-                k = check_table_page(r, raw, doc);
-                if (k == -ESTALE) {
-                        if (attempt > 0)
-                                return router_set_error(r, -EBADMSG, "%s: session expired again after a new login",
-                                                        NOSAVE.table_page);
-                        k = nosave_login(r);
-                        if (k < 0)
-                                return k;
-                        continue;
-                }
-                if (k < 0)
-                        return k;
-                if (ret) {
-                        Table t;
+        k = fetch(r, NOSAVE.table_page, "/index_adv.html", NULL, 0, &raw, &doc);
+        if (k < 0)
+                return k;
+        k = check_table_page(r, raw, doc);
+        if (k < 0)
+                return k;
+        if (ret) {
+                Table t;
 
-                        table_init(&t);
-                        k = parse_table(r, doc, &t);
-                        if (k < 0) {
-                                table_done(&t);
-                                return k;
-                        }
-                        *ret = t;
+                table_init(&t);
+                k = parse_table(r, doc, &t);
+                if (k < 0) {
+                        table_done(&t);
+                        return k;
                 }
-                if (ret_doc)
-                        *ret_doc = TAKE_PTR(doc);
-                return 0;
+                *ret = t;
         }
+        if (ret_doc)
+                *ret_doc = TAKE_PTR(doc);
+        return 0;
+}
+
+static int read_op(Router *r, void *arg) {
+        return read_page(r, NULL, arg);
 }
 
 static int nosave_read(Router *r, Table *ret) {
-        return read_page(r, NULL, ret);
+        return airstation_with_relogin(r, read_op, ret, NOSAVE.table_page);
 }
 
 /* ---- changes ---- */
@@ -510,17 +440,14 @@ static int submit_change(Router *r, const HttpField *fields, size_t n_fields, co
         if (k < 0)
                 return k;
         /* the wait page is the only success */
-        if (title_is(reply, NOSAVE.title_success))
+        if (airstation_title_is(reply, NOSAVE.title_success))
                 return 0;
 
-        words = router_words(reply);
         /* Not logged in (any more): the router did nothing. */
-        if (title_is(reply, NOSAVE.title_redirect))
+        if (airstation_title_is(reply, NOSAVE.title_redirect))
                 return router_set_error(r, -ESTALE, "%s: session expired", what);
-        for (size_t i = 0; i < ELEMENTSOF(full_words); i++)
-                if (words && strcasestr(words, full_words[i]))
-                        return router_set_error(r, -ENOSPC, "%s", words);
-        return router_set_error(r, -EREMOTEIO, "%s", words ?: "(no message)");
+        words = router_words(reply);
+        return airstation_refused(r, words ?: "(no message)");
 }
 
 static bool group_exists(const Table *t, const char *group) {
@@ -530,14 +457,11 @@ static bool group_exists(const Table *t, const char *group) {
         return false;
 }
 
-/* What the add form cannot express, refused before any request. */
+/* What the add form cannot express (beyond the registry row's limits),
+ * refused before any request. */
 static int nosave_check(Router *r, const Forward *f) {
-        if (!f->group || !f->group[0])
-                return router_set_error(r, -EPROTONOSUPPORT, "a forward on this router needs a group name");
         if (f->proto == PROTO_TCP_UDP)
                 return router_set_error(r, -EPROTONOSUPPORT, "this router stores tcp and udp as separate entries");
-        if (f->proto != PROTO_ALL && (f->proto < 0 || f->proto > 255))
-                return router_set_error(r, -EPROTONOSUPPORT, "protocol %d cannot be forwarded", f->proto);
         return 0;
 }
 
@@ -550,7 +474,7 @@ static int add_once(Router *r, const Forward *f) {
         size_t n = 0;
         int k;
 
-        k = nosave_check(r, f);
+        k = router_check_add(r, f);
         if (k < 0)
                 return k;
 
@@ -649,39 +573,30 @@ static int delete_once(Router *r, const Forward *f) {
 
 /* A session that expired between reading the page and posting the form did
  * nothing on the router: log in again once and do the whole change afresh
- * (read, locate, post), as read_page() does for reads. */
-static int change_with_relogin(Router *r, int (*change)(Router *, const Forward *), const Forward *f) {
-        int k = change(r, f);
+ * (read, locate, post). */
+static int add_op(Router *r, void *arg) {
+        return add_once(r, arg);
+}
 
-        if (k != -ESTALE)
-                return k;
-        k = nosave_login(r);
-        if (k < 0)
-                return k;
-        k = change(r, f);
-        if (k == -ESTALE)
-                return router_set_error(r, -EBADMSG, "%s: session expired again after a new login",
-                                        NOSAVE.table_page);
-        return k;
+static int delete_op(Router *r, void *arg) {
+        return delete_once(r, arg);
 }
 
 static int nosave_add(Router *r, const Forward *f) {
-        return change_with_relogin(r, add_once, f);
+        return airstation_with_relogin(r, add_op, (void *) f, NOSAVE.table_page);
 }
 
 static int nosave_delete(Router *r, const Forward *f) {
-        return change_with_relogin(r, delete_once, f);
+        return airstation_with_relogin(r, delete_op, (void *) f, NOSAVE.table_page);
 }
 
-const RouterDriver router_driver_nosave = {
-        .name = "nosave",
+const RouterDriver airstation_nosave_driver = {
         .init = nosave_init,
-        .done = nosave_done,
+        .done = airstation_done,
         .login = nosave_login,
         .read = nosave_read,
         .add = nosave_add,
         .delete = nosave_delete,
         .logout = nosave_logout,
         .check = nosave_check,
-        .splits_tcp_udp = true,
 };

@@ -28,7 +28,6 @@
 #define CONFIG_GROUPS_MAX 256
 #define CONFIG_FORWARDS_MAX 1024
 #define GROUP_NAME_MAX 64
-#define ARCADYAN_GROUP_NAME_MAX 15
 #define SOURCE_LINE_MAX 512
 #define PASSWORD_SIZE_MAX 4096
 #define PASSWORD_ADVICE                                                                          \
@@ -1005,28 +1004,35 @@ static void h_enum(Parser *p, const Node *v, int *field, const char *what,
         unknown_value(p, v, what, s, closest_name(s, names, n), buf);
 }
 
-static const char *const driver_names[] = { [DRIVER_AIRSTATION] = "airstation", [DRIVER_UPNP] = "upnp" };
-static const char *const firmware_names[] = {
-        [FIRMWARE_AUTO] = "auto", [FIRMWARE_NOSAVE] = "nosave", [FIRMWARE_ARCADYAN] = "arcadyan"
-};
 static const char *const prune_names[] = {
         [PRUNE_MANAGED] = "managed", [PRUNE_NONE] = "none", [PRUNE_ALL] = "all"
 };
 
+/* router.driver and router.firmware take the registry's names; which row
+ * they make together is settled in check_driver(), once both are read. */
 static void h_driver(Parser *p, const Node *v, void *data) {
+        const char *names[32];
+        size_t n = registry_driver_names(names, ELEMENTSOF(names));
         int x = -1;
 
-        h_enum(p, v, &x, "driver", driver_names, ELEMENTSOF(driver_names));
-        if (x >= 0)
-                *(Driver *) data = (Driver) x;
+        h_enum(p, v, &x, "driver", names, n);
+}
+
+static size_t all_family_names(const char **ret, size_t size) {
+        const char *drivers[32];
+        size_t n = 0, nd = registry_driver_names(drivers, ELEMENTSOF(drivers));
+
+        for (size_t i = 0; i < nd; i++)
+                n += registry_family_names(drivers[i], ret + n, size - n);
+        return n;
 }
 
 static void h_firmware(Parser *p, const Node *v, void *data) {
+        const char *names[32];
+        size_t n = all_family_names(names, ELEMENTSOF(names));
         int x = -1;
 
-        h_enum(p, v, &x, "firmware", firmware_names, ELEMENTSOF(firmware_names));
-        if (x >= 0)
-                *(Firmware *) data = (Firmware) x;
+        h_enum(p, v, &x, "firmware", names, n);
 }
 
 static void h_prune(Parser *p, const Node *v, void *data) {
@@ -1150,7 +1156,7 @@ static void h_wan(Parser *p, const Node *v, void *data) {
                 *o = (OptIPv4){ .set = true, .address = WAN_ROUTER };
                 return;
         }
-        if (ipv4_from_string(s, &a) < 0 || a == 0 || a == UINT32_MAX || (a >> 28) == 0xe) {
+        if (ipv4_from_string(s, &a) < 0 || (a >> 24) == 0 || a == UINT32_MAX || (a >> 28) == 0xe) {
                 node_error(p, v, "wan '%s' must be 'router' (the router's own Internet-side address) or an IPv4 host address", s);
                 return;
         }
@@ -1183,13 +1189,13 @@ enum {
 };
 
 static const KeyEntry router_table[_ROUTER_MAX] = {
-        [ROUTER_DRIVER] = { "driver", NODE_SCALAR, h_driver, offsetof(Config, driver) },
+        [ROUTER_DRIVER] = { "driver", NODE_SCALAR, h_driver, 0 },
         [ROUTER_URL] = { "url", NODE_SCALAR, h_url, offsetof(Config, url) },
         [ROUTER_USERNAME] = { "username", NODE_SCALAR, h_string, offsetof(Config, username) },
         [ROUTER_PASSWORD_FILE] = { "password_file", NODE_SCALAR, h_string, offsetof(Config, password_file) },
         [ROUTER_PASSWORD_CREDENTIAL] = { "password_credential", NODE_SCALAR, h_credential,
                                          offsetof(Config, password_credential) },
-        [ROUTER_FIRMWARE] = { "firmware", NODE_SCALAR, h_firmware, offsetof(Config, firmware) },
+        [ROUTER_FIRMWARE] = { "firmware", NODE_SCALAR, h_firmware, 0 },
         [ROUTER_TIMEOUT] = { "timeout", NODE_SCALAR, h_duration, offsetof(Config, timeout_usec) },
         [ROUTER_AIRSTATION] = { "airstation", NODE_MAPPING, h_airstation, 0 },
         [ROUTER_PASSWORD] = { "password", NODE_BAD, h_password, 0, true },
@@ -1539,39 +1545,88 @@ static void check_overlaps(Parser *p) {
                 }
 }
 
-static bool proto_upnp_ok(int proto) {
-        return proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_TCP_UDP;
+/* A valid name given for key, else NULL (an invalid one is reported by its
+ * handler). */
+static const char *given_name(const Node *v, const char *const *names, size_t n) {
+        if (!v || v->type != NODE_SCALAR)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (streq(names[i], v->value))
+                        return names[i];
+        return NULL;
 }
 
+/* "airstation": the drivers that have what a test asks for, in words. */
+static const char *drivers_with(bool (*has)(const Backend *b), char *buf, size_t size) {
+        const char *names[32];
+        size_t n = 0;
+
+        for (size_t i = 0; i < registry_size() && n + 1 < ELEMENTSOF(names); i++) {
+                const Backend *b = registry_row(i);
+
+                if (has(b) && (n == 0 || !streq(names[n - 1], b->driver)))
+                        names[n++] = b->driver;
+        }
+        return registry_names_in_words(names, n, " or ", buf, size);
+}
+
+static bool has_families(const Backend *b) {
+        return b->family != NULL;
+}
+
+static bool has_section(const Backend *b) {
+        return b->section != NULL;
+}
+
+/* The registry row of router.driver and router.firmware, and what the row
+ * says of the rest of the file: the keys it needs or refuses, what it can
+ * store. */
 static void check_driver(Parser *p, const Node *router, const Node **found) {
         Config *c = p->config;
+        const char *names[32], *driver, *family;
+        const Backend *b;
+        char why[512], words[128];
+        size_t n;
 
-        if (c->driver == DRIVER_UPNP) {
-                const Table *t = &c->desired;
-                char buf[4];
+        n = registry_driver_names(names, ELEMENTSOF(names));
+        driver = given_name(found[ROUTER_DRIVER], names, n) ?: registry_default()->driver;
+        if (found[ROUTER_DRIVER] && !given_name(found[ROUTER_DRIVER], names, n))
+                return; /* reported */
+        n = all_family_names(names, ELEMENTSOF(names));
+        family = given_name(found[ROUTER_FIRMWARE], names, n);
+        if (found[ROUTER_FIRMWARE] && !family)
+                return; /* reported */
 
-                if (found[ROUTER_FIRMWARE])
-                        node_error(p, found[ROUTER_FIRMWARE], "firmware is for driver airstation only: remove it");
-                if (found[ROUTER_AIRSTATION])
-                        node_error(p, found[ROUTER_AIRSTATION], "router.airstation is for driver airstation only: remove it");
-                for (size_t i = 0; i < t->n; i++)
-                        if (!proto_upnp_ok(t->items[i].proto))
-                                parser_error(p, t->items[i].line, t->items[i].column,
-                                             "proto %s cannot be forwarded by driver upnp (UPnP maps only TCP and UDP): for VPNs enable the router's PPTP/IPsec passthrough, or use driver: airstation",
-                                             proto_to_string(t->items[i].proto, buf));
-                return;
+        b = registry_find(driver, family);
+        if (!b && family) {
+                b = registry_find(driver, NULL);
+                node_error(p, found[ROUTER_FIRMWARE], "firmware is for driver %s only: remove it",
+                           drivers_with(has_families, words, sizeof words));
         }
+        if (!b)
+                return;
+        c->backend = b;
 
-        if (!found[ROUTER_URL])
+        if (found[ROUTER_AIRSTATION] && !b->section)
+                node_error(p, found[ROUTER_AIRSTATION], "router.airstation is for driver %s only: remove it",
+                           drivers_with(has_section, words, sizeof words));
+        if (b->needs_url && !found[ROUTER_URL])
                 node_error(p, router, "router has no url: add url: http://192.168.11.1 (the router's address)");
-        if (!found[ROUTER_PASSWORD_FILE] && !found[ROUTER_PASSWORD_CREDENTIAL] && !found[ROUTER_PASSWORD])
+        if (b->needs_password && !found[ROUTER_PASSWORD_FILE] && !found[ROUTER_PASSWORD_CREDENTIAL] &&
+            !found[ROUTER_PASSWORD])
                 node_error(p, router, "router has neither password_file nor password_credential: add password_file: /etc/portkeep/router-password");
-        if (c->firmware == FIRMWARE_ARCADYAN)
-                for (size_t i = 0; i < c->n_groups; i++)
-                        if (strlen(c->groups[i]) > ARCADYAN_GROUP_NAME_MAX)
-                                parser_error(p, p->group_lines[i], p->group_columns[i],
-                                             "group name '%s' is longer than %d bytes, the most firmware arcadyan stores: shorten it",
-                                             c->groups[i], ARCADYAN_GROUP_NAME_MAX);
+
+        for (size_t i = 0; i < c->n_groups; i++)
+                if (backend_check_group(b, c->groups[i], why, sizeof why) < 0)
+                        parser_error(p, p->group_lines[i], p->group_columns[i], "%s", why);
+        for (size_t i = 0; i < c->desired.n; i++) {
+                const Forward *f = &c->desired.items[i];
+
+                if (!f->group || !f->group[0])
+                        continue; /* its group's missing name is reported */
+                if (backend_check_forward(b, f, why, sizeof why) < 0)
+                        parser_error(p, f->line, f->column, "%s", why);
+        }
 }
 
 static void check_version(Parser *p, const Node *root, const Node *v) {
@@ -1658,8 +1713,7 @@ static Config *config_new(const char *name) {
         if (!c)
                 return NULL;
         *c = (Config){
-                .driver = DRIVER_AIRSTATION,
-                .firmware = FIRMWARE_AUTO,
+                .backend = registry_default(),
                 .timeout_usec = 10 * USEC_PER_SEC,
                 .interval_usec = 5 * 60 * USEC_PER_SEC,
                 .prune = PRUNE_MANAGED,
@@ -1829,8 +1883,8 @@ int config_read_password(const Config *c, char **ret, bool *ret_world_readable, 
                                 return -ENOMEM;
                         path = joined;
                 }
-        } else if (c->driver == DRIVER_UPNP && !c->password_credential) {
-                /* UPnP IGD has no login: nothing to read. */
+        } else if (!c->backend->needs_password && !c->password_credential) {
+                /* A router without a login (UPnP IGD): nothing to read. */
                 pw = strdup("");
                 if (!pw)
                         return -ENOMEM;

@@ -6,12 +6,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "registry.h"
 #include "table.h"
 
-/* The config file of DESIGN.md, version 1. */
+/* The config file, version 1 (doc/config.md). */
 
-typedef enum { DRIVER_AIRSTATION, DRIVER_UPNP } Driver;
-typedef enum { FIRMWARE_AUTO, FIRMWARE_NOSAVE, FIRMWARE_ARCADYAN } Firmware;
 typedef enum { PRUNE_MANAGED, PRUNE_NONE, PRUNE_ALL } Prune;
 
 #define USEC_PER_SEC UINT64_C(1000000)
@@ -20,12 +19,11 @@ typedef struct Config {
         char *path;
 
         /* router: */
-        Driver driver;
+        const Backend *backend;    /* the registry row of driver and firmware */
         char *url;                 /* http:// or https:// */
         char *username;            /* default "admin" */
         char *password_file;       /* NULL if not set */
         char *password_credential; /* NULL if not set */
-        Firmware firmware;         /* default auto */
         uint64_t timeout_usec;     /* default 10s */
         char *airstation_page;     /* router.airstation.page override, or NULL */
         char *airstation_action;   /* router.airstation.action override, or NULL */

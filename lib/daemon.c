@@ -20,6 +20,7 @@
 #include "macro.h"
 #include "pass.h"
 #include "router.h"
+#include "session.h"
 #include "state.h"
 
 #define USEC_PER_MSEC UINT64_C(1000)
@@ -309,85 +310,48 @@ static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
         }
 }
 
-/* What pass_run() needs that may fail before it: the password, the lock,
- * the router. Returns 0 with *ret_router and *ret_lock, or 1 when the pass
- * is not run (already reported). */
-static int pass_prepare(Daemon *d, uint64_t started, Lock **ret_lock, Router **ret_router) {
-        _cleanup_(lock_releasep) Lock *lock = NULL;
-        _cleanup_(freep) char *lock_path = NULL;
-        char errbuf[512], words[160], status[256];
-        bool world_readable = false;
-        pid_t holder = 0;
-        char *pw = NULL;
-        int r;
+/* What pass_run() needs (session.h). Returns 0 with the session open, or 1
+ * when the pass is not run (already reported). */
+static int pass_prepare(Daemon *d, uint64_t started, Session *s) {
+        SessionReport rep;
+        char status[512];
 
-        r = config_read_password(d->config, &pw, &world_readable, errbuf, sizeof errbuf);
-        if (r < 0) {
-                pass_failed(d, "cannot read the router password", errbuf, false);
-                record_pass(d, started, "failed", false, 0);
-                return 1;
+        if (session_open(d->config, 0, s, &rep) >= 0) {
+                router_set_progress(s->router, daemon_progress, d);
+                return 0;
         }
-
-        r = lock_acquire(d->config->url, 0, &lock, &holder, &lock_path);
-        if (r == -EAGAIN) {
+        if (rep.stage == SESSION_LOCK && rep.error == -EAGAIN) {
                 /* A one-shot portkeep is at work; not a failure. */
-                if (holder > 0)
+                if (rep.holder > 0)
                         snprintf(status, sizeof status, "waiting for the lock held by pid %ld, retry in 1s",
-                                 (long) holder);
+                                 (long) rep.holder);
                 else
-                        snprintf(status, sizeof status, "waiting for the lock %s, retry in 1s",
-                                 lock_path ? lock_path : "");
+                        snprintf(status, sizeof status, "waiting for the lock for %s, retry in 1s", rep.lock_name);
                 log_info("%s", status);
                 set_status(d, status);
                 (void) schedule_pass(d, LOCK_RETRY_USEC);
                 publish(d);
-                goto fail;
+                return 1;
         }
-        if (r < 0) {
-                snprintf(errbuf, sizeof errbuf, "cannot take the lock %s: %s; check that $RUNTIME_DIRECTORY (or /run/portkeep) is writable",
-                         lock_path ? lock_path : "for the router", strerror(-r));
-                snprintf(words, sizeof words, "cannot take the lock: %s", strerror(-r));
-                pass_failed(d, words, errbuf, false);
-                record_pass(d, started, "failed", false, 0);
-                goto fail;
-        }
-
-        r = router_new(d->config, pw, ret_router);
-        if (r < 0) {
-                snprintf(errbuf, sizeof errbuf, "cannot set up the router driver for %s: %s", d->config->url,
-                         strerror(-r));
-                pass_failed(d, "cannot set up the router driver", errbuf, false);
-                record_pass(d, started, "failed", false, 0);
-                goto fail;
-        }
-        explicit_bzero(pw, strlen(pw));
-        free(pw);
-        router_set_progress(*ret_router, daemon_progress, d);
-        *ret_lock = TAKE_PTR(lock);
-        return 0;
-
-fail:
-        explicit_bzero(pw, strlen(pw));
-        free(pw);
+        pass_failed(d, rep.words, rep.message, false);
+        record_pass(d, started, "failed", false, 0);
         return 1;
 }
 
 static void daemon_pass(Daemon *d) {
         _cleanup_(pass_result_done) PassResult res = {};
         uint64_t started = now(CLOCK_REALTIME);
-        Router *router = NULL;
-        Lock *lock = NULL;
+        Session s;
         int r;
 
         if (stop_pending())
                 return; /* the loop exits next */
-        if (pass_prepare(d, started, &lock, &router) != 0)
+        if (pass_prepare(d, started, &s) != 0)
                 return;
 
         log_debug("pass started");
-        r = pass_run(router, d->config, PASS_APPLY, false, &res);
-        router_free(router);
-        lock_release(lock);
+        r = pass_run(s.router, d->config, PASS_APPLY, false, &res);
+        session_close(&s);
 
         if (d->stopping) {
                 log_info("stopped during a pass%s%s", res.message ? ": " : "", res.message ? res.message : "");
@@ -424,38 +388,27 @@ static int on_watchdog_timer(sd_event_source *s, uint64_t usec, void *userdata) 
 static void set_router_name(Daemon *d) {
         char *name = NULL;
 
-        if (lock_name_from_url(d->config->url, &name) < 0)
-                name = strdup(d->config->url);
+        if (d->config->backend->lock_name(d->config, &name) < 0)
+                name = strdup(d->config->url ?: "the router");
         if (name) {
                 free(d->state.router);
                 d->state.router = name;
         }
 }
 
-/* Warns once (at start and reload) about a password file others can read. */
-static int check_password(const Config *c, bool at_start) {
-        char errbuf[512], src[4096];
-        bool world_readable = false;
-        char *pw = NULL;
-        int r;
+/* At start and reload: the driver is built, the password readable; warns
+ * once about a password file others can read. */
+static int check_session(const Config *c, bool at_start) {
+        SessionReport rep;
+        int r = session_check(c, &rep);
 
-        r = config_read_password(c, &pw, &world_readable, errbuf, sizeof errbuf);
-        if (r < 0) {
-                if (at_start)
-                        log_error("%s; put the router's admin password in that file (chmod 600), or fix router.password_file in %s",
-                                  errbuf, c->path);
-                else
-                        log_warning("%s; the next pass will fail until it is fixed", errbuf);
-                return r;
-        }
-        explicit_bzero(pw, strlen(pw));
-        free(pw);
-        if (world_readable) {
-                const char *file = pass_password_source(c, src, sizeof src);
-
-                log_warning("the password file %s is readable by other users; run: chmod 600 %s", file, file);
-        }
-        return 0;
+        if (rep.warning[0])
+                log_warning("%s", rep.warning);
+        if (r < 0 && (at_start || rep.stage == SESSION_DRIVER))
+                log_error("%s%s", rep.message, at_start ? "; not starting" : "");
+        else if (r < 0)
+                log_warning("%s; the next pass will fail until it is fixed", rep.message);
+        return r;
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -470,8 +423,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         log_info("reloading %s", d->config_path);
 
         r = config_load(d->config_path, &c, &errors);
-        if (r >= 0 && router_driver_missing(c)) {
-                log_error("%s: %s", d->config_path, router_driver_missing(c));
+        if (r >= 0 && check_session(c, false) == -ENOSYS) {
                 c = config_free(c);
                 r = -ENOSYS;
         }
@@ -492,7 +444,6 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                 return 0;
         }
 
-        (void) check_password(c, false);
         config_free(d->config);
         d->config = c;
         set_router_name(d);
@@ -599,13 +550,12 @@ int daemon_run(const char *config_path) {
                 log_error("%s is not valid; not starting", config_path);
                 return EX_CONFIG;
         }
-        if (check_password(d.config, true) < 0)
-                return EX_CONFIG;
         /* Not the router's fault, and no retry mends it. */
-        if (router_driver_missing(d.config)) {
-                log_error("%s: %s; not starting", config_path, router_driver_missing(d.config));
+        r = check_session(d.config, true);
+        if (r == -ENOSYS)
                 return 1;
-        }
+        if (r < 0)
+                return EX_CONFIG;
 
         if (daemon_setup(&d) < 0)
                 return 1;
@@ -618,7 +568,7 @@ int daemon_run(const char *config_path) {
         d.state.status = strdup(status);
         write_state(&d);
 
-        log_info("portkeep daemon started for %s with %s, a pass every %s", d.config->url, config_path,
+        log_info("portkeep daemon started for %s with %s, a pass every %s", d.state.router ?: "the router", config_path,
                  format_duration(d.config->interval_usec, (char[32]){}));
         (void) sd_notifyf(0, "READY=1\nSTATUS=%s", status);
 

@@ -3,12 +3,13 @@
 
 /* What a driver implements behind lib/router.h. router.c owns the Router
  * object and dispatches to these; each driver keeps its own state in
- * Router.data. */
+ * Router.data. What is known of a driver without running it (its name, its
+ * limits) is its row in the registry (registry.h). */
 
+#include "registry.h"
 #include "router.h"
 
-typedef struct RouterDriver {
-        const char *name;               /* "nosave", "arcadyan", "memory" */
+struct RouterDriver {
         int (*init)(Router *r);         /* allocate r->data; no network */
         void (*done)(Router *r);        /* free r->data */
         int (*login)(Router *r);
@@ -16,17 +17,17 @@ typedef struct RouterDriver {
         int (*add)(Router *r, const Forward *f);
         int (*delete)(Router *r, const Forward *f);
         int (*logout)(Router *r);
-        /* optional: whether add() could store f at all (group name, protocol);
+        /* optional: what only the live driver knows about whether add()
+         * could store f (the registry row's limits are checked before);
          * no network; -EPROTONOSUPPORT with the error set when not */
         int (*check)(Router *r, const Forward *f);
         /* optional: all steps in one write (see router_apply()); on an error
          * about one step, set Router.error_step to its index */
         int (*apply)(Router *r, const Steps *steps);
-        bool splits_tcp_udp;
-} RouterDriver;
+};
 
 struct Router {
-        const RouterDriver *driver;
+        const Backend *backend;         /* its row; ops in backend->ops */
         const Config *config;           /* borrowed; outlives the router */
         char *password;                 /* wiped and freed by router_free() */
         RouterProgress progress;
@@ -41,13 +42,13 @@ struct Router {
  * router_set_error(r, -EACCES, ...)". */
 int router_set_error(Router *r, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* router_new() with a given driver: the tests use it for their in-memory
- * driver (test/), which keeps a Table and can fail on the Nth operation. */
-int router_new_with_driver(const RouterDriver *d, const Config *c, const char *password, Router **ret);
+/* router_new() with a given row: the tests use it for their in-memory driver
+ * (test/), which keeps a Table and can fail on the Nth operation. */
+int router_new_with_backend(const Backend *b, const Config *c, const char *password, Router **ret);
 
-extern const RouterDriver router_driver_nosave;
-extern const RouterDriver router_driver_arcadyan;
+/* Hands the router to another row's driver (firmware: auto, once the family
+ * is known): the old driver's state is freed, the new one's made. */
+int router_swap_backend(Router *r, const Backend *b);
 
-/* firmware: auto: the family a /login.html page (UTF-8) belongs to, "nosave" or
- * "arcadyan"; NULL with a description of what was seen in seen. */
-const char *router_detect_family(const char *page, size_t size, char *seen, size_t seen_size);
+/* The progress callback for a driver's HTTP client: asks the router's. */
+int router_progress(void *userdata);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,10 +166,8 @@ static int absolute_password_file(const Config *c, char **ret) {
 }
 
 static void write_router(const Config *c, const char *password_file, FILE *f) {
-        static const char *const firmware[] = { "auto", "nosave", "arcadyan" };
-
         fputs("router:\n", f);
-        fprintf(f, "  driver: %s\n", c->driver == DRIVER_UPNP ? "upnp" : "airstation");
+        fprintf(f, "  driver: %s\n", c->backend->driver);
         write_key(f, "  ", "url", c->url);
         if (c->username)
                 write_key(f, "  ", "username", c->username);
@@ -176,8 +175,8 @@ static void write_router(const Config *c, const char *password_file, FILE *f) {
                 write_key(f, "  ", "password_file", password_file);
         if (c->password_credential)
                 write_key(f, "  ", "password_credential", c->password_credential);
-        if (c->driver == DRIVER_AIRSTATION && (size_t) c->firmware < ELEMENTSOF(firmware))
-                fprintf(f, "  firmware: %s\n", firmware[c->firmware]);
+        if (c->backend->family)
+                fprintf(f, "  firmware: %s\n", c->backend->family);
         if (c->timeout_usec >= USEC_PER_SEC && c->timeout_usec % USEC_PER_SEC == 0) {
                 fputs("  timeout: ", f);
                 write_duration(f, c->timeout_usec);
@@ -219,8 +218,33 @@ static void write_forward(FILE *f, const Forward *x, uint32_t lan_default, uint3
         if (x->lan_ip != lan_default)
                 fprintf(f, ", lan_ip: %s", ipv4_to_string(x->lan_ip, b));
         if (x->wan != wan_default)
-                fprintf(f, ", wan: %s", x->wan == WAN_ROUTER ? "router" : ipv4_to_string(x->wan, b));
+                fprintf(f, ", wan: %s", wan_to_string(x->wan, b));
         fputs(" }\n", f);
+}
+
+/* A tcp and a udp entry that differ in nothing else are one tcp/udp forward
+ * (as routers that split tcp/udp store one). */
+static bool twins(const Forward *tcp, const Forward *udp) {
+        Forward u = *udp;
+
+        u.proto = PROTO_TCP;
+        return tcp->proto == PROTO_TCP && udp->proto == PROTO_UDP && forward_equal(tcp, &u);
+}
+
+/* The index (in idx) of the udp twin of the tcp entry idx[i], or SIZE_MAX. */
+static size_t twin_udp(const Table *t, const size_t *idx, size_t n, size_t i) {
+        for (size_t j = 0; j < n; j++)
+                if (twins(&t->items[idx[i]], &t->items[idx[j]]))
+                        return j;
+        return SIZE_MAX;
+}
+
+/* Whether the udp entry idx[i] is the twin of a tcp entry of the group. */
+static bool has_tcp_twin(const Table *t, const size_t *idx, size_t n, size_t i) {
+        for (size_t j = 0; j < n; j++)
+                if (twins(&t->items[idx[j]], &t->items[idx[i]]))
+                        return true;
+        return false;
 }
 
 static void write_group(FILE *f, const Table *t, const size_t *idx, size_t n, const Preset *presets,
@@ -250,8 +274,15 @@ static void write_group(FILE *f, const Table *t, const size_t *idx, size_t n, co
                         return;
                 }
         fputs("    forwards:\n", f);
-        for (size_t i = 0; i < n; i++)
-                write_forward(f, &t->items[idx[i]], lan, wan);
+        for (size_t i = 0; i < n; i++) {
+                Forward x = t->items[idx[i]];
+
+                if (has_tcp_twin(t, idx, n, i))
+                        continue; /* written with its tcp twin */
+                if (twin_udp(t, idx, n, i) != SIZE_MAX)
+                        x.proto = PROTO_TCP_UDP;
+                write_forward(f, &x, lan, wan);
+        }
 }
 
 int export_write(const Table *t, const Config *c, const char *family, FILE *f, size_t *ret_skipped) {
@@ -292,12 +323,13 @@ int export_write(const Table *t, const Config *c, const char *family, FILE *f, s
 
                 if (done[i])
                         continue;
-                if (!t->items[i].group || !t->items[i].group[0]) {
+                if (!t->items[i].group || !t->items[i].group[0] || wan_is_pppoe(t->items[i].wan)) {
                         skipped++;
                         continue;
                 }
                 for (size_t j = i; j < t->n; j++)
-                        if (!done[j] && streq_ptr(t->items[j].group, t->items[i].group)) {
+                        if (!done[j] && !wan_is_pppoe(t->items[j].wan) &&
+                            streq_ptr(t->items[j].group, t->items[i].group)) {
                                 idx[n++] = j;
                                 done[j] = true;
                         }

@@ -21,8 +21,9 @@
  * - strings YAML-quoted where a plain scalar would not read back the same.
  *
  * family (may be NULL) is written in the header comment. Router entries
- * without a group cannot be expressed in the file: they are left out and
- * counted in *ret_skipped. Returns 0 or -errno (-ENOMEM, -EIO on write). */
+ * without a group, and those on a PPPoE session's address (wan_is_pppoe()),
+ * cannot be expressed in the file: they are left out and counted in
+ * *ret_skipped. Returns 0 or -errno (-ENOMEM, -EIO on write). */
 int export_write(const Table *t, const Config *c, const char *family, FILE *f, size_t *ret_skipped);
 
 /* Writes s as a YAML scalar: plain when that reads back as the same string,

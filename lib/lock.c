@@ -22,10 +22,22 @@ struct Lock {
         char *path;
 };
 
+/* A name that keeps the lock file inside its directory: no '/', no
+ * leading '.', printable. */
+static bool lock_name_is_valid(const char *name) {
+        size_t n = strlen(name);
+
+        if (n == 0 || n > NAME_MAX_LEN || name[0] == '.')
+                return false;
+        for (const char *c = name; *c; c++)
+                if (*c == '/' || *c == '\\' || !isgraph((unsigned char) *c))
+                        return false;
+        return true;
+}
+
 int lock_name_from_url(const char *url, char **ret) {
         const char *p, *e, *at;
         char *name;
-        size_t n;
 
         p = strstr(url, "://");
         p = p ? p + 3 : url;
@@ -34,22 +46,15 @@ int lock_name_from_url(const char *url, char **ret) {
         at = memchr(p, '@', e - p);
         if (at)
                 p = at + 1;
-        n = e - p;
-        if (n == 0 || n > NAME_MAX_LEN)
-                return -EINVAL;
-
-        name = strndup(p, n);
+        name = strndup(p, e - p);
         if (!name)
                 return -ENOMEM;
-        for (char *c = name; *c; c++) {
-                /* A host never holds these; keep the file inside the directory. */
-                if (*c == '/' || *c == '\\' || !isgraph((unsigned char) *c) ||
-                    (c == name && *c == '.')) {
-                        free(name);
-                        return -EINVAL;
-                }
-                *c = tolower((unsigned char) *c);
+        if (!lock_name_is_valid(name)) {
+                free(name);
+                return -EINVAL;
         }
+        for (char *c = name; *c; c++)
+                *c = tolower((unsigned char) *c);
         *ret = name;
         return 0;
 }
@@ -181,9 +186,9 @@ static void give_to_directory_owner(int fd, const char *dir) {
         }
 }
 
-int lock_acquire(const char *url, uint64_t timeout_usec, Lock **ret, pid_t *ret_holder,
+int lock_acquire(const char *name, uint64_t timeout_usec, Lock **ret, pid_t *ret_holder,
                  char **ret_path) {
-        _cleanup_(freep) char *name = NULL, *path = NULL;
+        _cleanup_(freep) char *path = NULL;
         _cleanup_(closep) int fd = -EBADF;
         const char *dir = lock_runtime_directory();
         bool read_only = false;
@@ -191,9 +196,8 @@ int lock_acquire(const char *url, uint64_t timeout_usec, Lock **ret, pid_t *ret_
         Lock *l;
         int r;
 
-        r = lock_name_from_url(url, &name);
-        if (r < 0)
-                return r;
+        if (!lock_name_is_valid(name))
+                return -EINVAL;
         if (asprintf(&path, "%s/%s.lock", dir, name) < 0) {
                 path = NULL;
                 return -ENOMEM;

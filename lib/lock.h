@@ -45,11 +45,13 @@ int lock_runtime_directory_for(const char *config_path, char **ret);
 /* $PORTKEEP_LOCK_TIMEOUT (seconds) if set and valid, else the default. */
 uint64_t lock_timeout_usec(void);
 
-/* Takes the lock for url, retrying until timeout_usec has passed. Returns 0
+/* Takes the lock of that name (the registry row's lock_name(), for instance
+ * lock_name_from_url()), retrying until timeout_usec has passed. Returns 0
  * and the lock; -EAGAIN when another process still holds it at the end
  * (*ret_holder = its pid, or 0 if unknown); another -errno when the directory
- * or file cannot be made or opened (*ret_path, if given, says which). */
-int lock_acquire(const char *url, uint64_t timeout_usec, Lock **ret, pid_t *ret_holder,
+ * or file cannot be made or opened (*ret_path, if given, says which);
+ * -EINVAL for a name that is no file name. */
+int lock_acquire(const char *name, uint64_t timeout_usec, Lock **ret, pid_t *ret_holder,
                  char **ret_path);
 /* Releases and frees; accepts NULL. */
 Lock *lock_release(Lock *l);

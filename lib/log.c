@@ -126,7 +126,7 @@ static int journal_event(LogEvent kind, int level, const Forward *f, const char 
                 }
                 iov[n++] = field(lan_ip, sizeof lan_ip, "PORTKEEP_LAN_IP", ipv4_to_string(f->lan_ip, a1));
                 iov[n++] = field(wan, sizeof wan, "PORTKEEP_WAN",
-                                 f->wan == WAN_ROUTER ? "router" : ipv4_to_string(f->wan, a2));
+                                 wan_to_string(f->wan, a2));
         }
         return sd_journal_sendv(iov, (int) n);
 }

@@ -556,7 +556,7 @@ int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *
                 fail_contact(ret, r, c, PASS_STAGE_LOGIN, k);
                 goto finish;
         }
-        if (c->driver == DRIVER_AIRSTATION && c->firmware == FIRMWARE_AUTO)
+        if (router_backend(r) != c->backend)
                 log_debug("logged in to %s (firmware: auto detected %s from /login.html)", c->url, router_family(r));
         else
                 log_debug("logged in to %s (%s)", c->url, router_family(r));
@@ -613,7 +613,7 @@ void pass_print_table(const Table *t, const Config *c, FILE *f) {
                 fprintf(f, "%c  ", m ? '*' : ' ');
                 utf8_print_padded(f, x->group ? x->group : "-", 16);
                 fprintf(f, " %-8s %-15s %-12s %s", proto_to_string(x->proto, p),
-                        x->wan == WAN_ROUTER ? "router" : ipv4_to_string(x->wan, wan),
+                        wan_to_string(x->wan, wan),
                         port_range_is_set(x->ports) ? port_range_to_string(x->ports, ports) : "-",
                         ipv4_to_string(x->lan_ip, lan));
                 if (port_range_is_set(x->lan_ports))

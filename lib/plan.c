@@ -384,7 +384,7 @@ static int prune(Ctx *c) {
                 if (c->entry[e] == ENTRY_CONFLICT)
                         del = false;
                 else if (c->o->prune == PRUNE_ALL)
-                        del = true;
+                        del = !wan_is_pppoe(a->wan); /* never portkeep's to change */
                 else if (c->managed[e])
                         del = c->o->prune == PRUNE_MANAGED;
                 else
@@ -538,7 +538,7 @@ static int ctx_index_actual(Ctx *c) {
                 const Forward *a = &actual->items[i];
 
                 c->sorted[i] = a;
-                c->managed[i] = a->group && c->o->n_managed_groups > 0 &&
+                c->managed[i] = a->group && c->o->n_managed_groups > 0 && !wan_is_pppoe(a->wan) &&
                                 bsearch(&a->group, groups, c->o->n_managed_groups,
                                         sizeof(char *), string_cmp);
         }

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "plan.h"
+#include "registry.h"
 #include "table.h"
 
 /* One interface for every router driver; one file per driver (and per
@@ -32,13 +33,18 @@ typedef struct Router Router;
  * non-zero aborts the request with -ECANCELED. */
 typedef int (*RouterProgress)(void *userdata);
 
-/* Chooses the driver from c; does not contact the router. password is copied
- * and wiped on router_free(). */
+/* Makes the driver of c's registry row; does not contact the router.
+ * password is copied and wiped on router_free(). -ENOSYS when the row's
+ * driver is not in this build (router_driver_missing() says why). */
 int router_new(const Config *c, const char *password, Router **ret);
 Router *router_free(Router *r);
 void router_set_progress(Router *r, RouterProgress cb, void *userdata);
 
-/* The firmware family in use ("nosave", "arcadyan"; after login when auto). */
+/* The registry row in use: with firmware: auto, the detected family's after
+ * login. */
+const Backend *router_backend(const Router *r);
+/* Its family ("nosave", "arcadyan"; "auto" before login), else its driver's
+ * name. */
 const char *router_family(const Router *r);
 /* Whether the router stores tcp/udp as a separate tcp and udp entry. */
 bool router_splits_tcp_udp(const Router *r);
@@ -65,8 +71,8 @@ int router_apply(Router *r, const Steps *steps);
 /* After a failed router_apply(): the index of the step the error is about,
  * or -1 when it is about the write as a whole (refused, lost, ...). */
 ssize_t router_error_step(const Router *r);
-/* Whether the router could store f at all (a group name it can hold, a
- * protocol it can express): 0, or -EPROTONOSUPPORT with router_error() saying
+/* Whether the router could store f at all (the registry row's limits, then
+ * what the driver knows): 0, or -EPROTONOSUPPORT with router_error() saying
  * why. Sends nothing; with firmware: auto, meaningful after login. */
 int router_check_add(Router *r, const Forward *f);
 /* Best effort; safe to call when not logged in. */

@@ -107,6 +107,16 @@ int port_range_from_string(const char *s, PortRange *ret) {
         return 0;
 }
 
+const char *wan_to_string(uint32_t wan, char buf[static 16]) {
+        if (wan == WAN_ROUTER)
+                return "router";
+        if (wan_is_pppoe(wan)) {
+                snprintf(buf, 16, "pppoe%u", wan - WAN_PPPOE(0));
+                return buf;
+        }
+        return ipv4_to_string(wan, buf);
+}
+
 const char *ipv4_to_string(uint32_t a, char buf[static 16]) {
         snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
         return buf;
@@ -277,7 +287,7 @@ const char *forward_rule_to_string(const Forward *f, char *buf, size_t n) {
         bool has_wan = f->wan != WAN_ROUTER, has_ports = port_range_is_set(f->ports);
 
         if (has_wan)
-                ipv4_to_string(f->wan, wan);
+                wan_to_string(f->wan, wan);
         port_range_to_string(f->ports, ports);
         ipv4_to_string(f->lan_ip, lan);
         port_range_to_string(f->lan_ports, lan_ports);
@@ -316,7 +326,7 @@ void forward_print_json_members(const Forward *f, FILE *out) {
         fputs(",\"proto\":", out);
         json_write_string(out, proto_to_string(f->proto, p));
         fputs(",\"wan\":", out);
-        json_write_string(out, f->wan == WAN_ROUTER ? "router" : ipv4_to_string(f->wan, a));
+        json_write_string(out, wan_to_string(f->wan, a));
         fputs(",\"ports\":", out);
         print_json_port_range(f->ports, out);
         fputs(",\"lan_ip\":", out);

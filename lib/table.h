@@ -52,7 +52,18 @@ int port_range_from_string(const char *s, PortRange *ret);
 /* IPv4 addresses are host-order uint32_t; 0 stands for "router" on the WAN
  * side (the router's own Internet-side address). */
 #define WAN_ROUTER 0u
+/* 0.0.0.1 .. 0.0.0.5, which are no host's: the address of the router's
+ * PPPoE session 0 .. 4 (an arcadyan entry of _PublicIPType 2 .. 6). A file
+ * cannot name it, and portkeep never changes such an entry. */
+#define WAN_PPPOE(n) (1u + (uint32_t) (n))
+#define WAN_PPPOE_SESSIONS 5u
+static inline bool wan_is_pppoe(uint32_t wan) {
+        return wan >= WAN_PPPOE(0) && wan < WAN_PPPOE(WAN_PPPOE_SESSIONS);
+}
 const char *ipv4_to_string(uint32_t a, char buf[static 16]);
+/* A forward's wan as users read it: "router", "pppoe0" .. "pppoe4", or the
+ * address; in buf or static. */
+const char *wan_to_string(uint32_t wan, char buf[static 16]);
 int ipv4_from_string(const char *s, uint32_t *ret);
 
 typedef struct Forward {

@@ -81,7 +81,7 @@ static int memory_add(Router *r, const Forward *f) {
         k = change_fault(r);
         if (k < 0)
                 return k;
-        if (r->driver->splits_tcp_udp && f->proto == PROTO_TCP_UDP)
+        if (r->backend->splits_tcp_udp && f->proto == PROTO_TCP_UDP)
                 return router_set_error(r, -EPROTONOSUPPORT, "memory router: tcp/udp is two entries here");
         for (size_t i = 0; i < m->table.n; i++)
                 if (forward_keys_overlap(&m->table.items[i], f))
@@ -209,8 +209,7 @@ static int memory_logout(Router *r) {
         return 0;
 }
 
-const RouterDriver memory_driver = {
-        .name = "memory",
+static const RouterDriver memory_ops = {
         .init = memory_init,
         .done = memory_done,
         .login = memory_login,
@@ -219,24 +218,9 @@ const RouterDriver memory_driver = {
         .delete = memory_delete,
         .logout = memory_logout,
         .check = memory_check,
-        .splits_tcp_udp = false,
 };
 
-const RouterDriver memory_driver_split = {
-        .name = "memory-split",
-        .init = memory_init,
-        .done = memory_done,
-        .login = memory_login,
-        .read = memory_read,
-        .add = memory_add,
-        .delete = memory_delete,
-        .logout = memory_logout,
-        .check = memory_check,
-        .splits_tcp_udp = true,
-};
-
-const RouterDriver memory_driver_batch = {
-        .name = "memory-batch",
+static const RouterDriver memory_ops_batch = {
         .init = memory_init,
         .done = memory_done,
         .login = memory_login,
@@ -246,7 +230,19 @@ const RouterDriver memory_driver_batch = {
         .logout = memory_logout,
         .check = memory_check,
         .apply = memory_apply,
-        .splits_tcp_udp = false,
+};
+
+/* Registry rows of their own: the tests' router is not in lib/registry.c. */
+const Backend memory_backend = {
+        .driver = "memory", .ops = &memory_ops,
+};
+
+const Backend memory_backend_split = {
+        .driver = "memory-split", .ops = &memory_ops, .splits_tcp_udp = true,
+};
+
+const Backend memory_backend_batch = {
+        .driver = "memory-batch", .ops = &memory_ops_batch,
 };
 
 void memory_router_init(MemoryRouter *m) {
@@ -257,11 +253,11 @@ void memory_router_done(MemoryRouter *m) {
         table_done(&m->table);
 }
 
-int memory_router_new(MemoryRouter *m, const RouterDriver *d, const Config *c, Router **ret) {
+int memory_router_new(MemoryRouter *m, const Backend *b, const Config *c, Router **ret) {
         Router *r = NULL;
         int k;
 
-        k = router_new_with_driver(d, c, "secret-not-logged", &r);
+        k = router_new_with_backend(b, c, "secret-not-logged", &r);
         if (k < 0)
                 return k;
         r->data = m;

@@ -2,7 +2,7 @@
 #pragma once
 
 /* An in-memory router for tests: keeps a Table, counts every driver call and
- * fails on request. Plugged in through router_new_with_driver(). */
+ * fails on request. Plugged in through router_new_with_backend(). */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,11 +34,11 @@ typedef struct MemoryRouter {
         unsigned half_apply;      /* the first of them after storing this many of its steps */
 } MemoryRouter;
 
-extern const RouterDriver memory_driver;
-extern const RouterDriver memory_driver_split; /* stores tcp/udp as two entries */
-extern const RouterDriver memory_driver_batch; /* makes a pass's steps in one write */
+extern const Backend memory_backend;
+extern const Backend memory_backend_split; /* stores tcp/udp as two entries */
+extern const Backend memory_backend_batch; /* makes a pass's steps in one write */
 
 void memory_router_init(MemoryRouter *m);
 void memory_router_done(MemoryRouter *m);
 /* A Router backed by m (which must outlive it). */
-int memory_router_new(MemoryRouter *m, const RouterDriver *d, const Config *c, Router **ret);
+int memory_router_new(MemoryRouter *m, const Backend *b, const Config *c, Router **ret);

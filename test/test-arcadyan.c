@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver.h"
+#include "airstation.h"
 #include "macro.h"
 #include "router.h"
 
@@ -74,11 +74,11 @@ static void test_detection(const char *dir) {
 
         snprintf(path, sizeof(path), "%s/pages/login.html", dir);
         page = read_file(path);
-        CHECK(streq_ptr(router_detect_family(page, strlen(page), seen, sizeof(seen)), "arcadyan"));
+        CHECK(airstation_detect_family(page, strlen(page), seen, sizeof(seen)) == registry_find("airstation", "arcadyan"));
         free(page);
         snprintf(path, sizeof(path), "%s/pages/logout.cgi", dir);
         page = read_file(path);
-        CHECK(!router_detect_family(page, strlen(page), seen, sizeof(seen)));
+        CHECK(!airstation_detect_family(page, strlen(page), seen, sizeof(seen)));
         CHECK(strstr(seen, "LOGIN"));
         free(page);
 }
@@ -92,10 +92,10 @@ static void test_session(const char *dir) {
 
         CHECK(start(&s, dir, log, sizeof(log)) == 0);
         c = (Config){ .url = test_server_url(&s), .username = (char *) "admin", .timeout_usec = 5 * USEC_PER_SEC,
-                      .driver = DRIVER_AIRSTATION, .firmware = FIRMWARE_ARCADYAN };
+                      .backend = registry_find("airstation", "arcadyan") };
         CHECK(router_new(&c, PASSWORD, &r) == 0);
         CHECK(streq(router_family(r), "arcadyan"));
-        CHECK(!router_splits_tcp_udp(r));
+        CHECK(router_splits_tcp_udp(r)); /* "both" would reach iptables -p */
 
         CHECK(router_login(r) == 0);
 
@@ -149,7 +149,7 @@ static void test_bad_pages(const char *dir) {
 
         CHECK(start(&s, dir, log, sizeof(log)) == 0);
         c = (Config){ .url = test_server_url(&s), .username = (char *) "admin", .timeout_usec = 5 * USEC_PER_SEC,
-                      .driver = DRIVER_AIRSTATION, .firmware = FIRMWARE_ARCADYAN,
+                      .backend = registry_find("airstation", "arcadyan"),
                       .airstation_page = (char *) "truncated" };
 
         /* a js cut in the middle: an error, never a shorter table */

@@ -298,12 +298,12 @@ static void test_minimal(void) {
         if (!c)
                 return;
         /* The defaults of DESIGN.md. */
-        CHECK(c->driver == DRIVER_AIRSTATION, "driver %d", c->driver);
+        CHECK(c->backend == registry_find("airstation", "auto"), "driver %s", c->backend->driver);
         CHECK(streq(c->url, "http://192.168.11.1"), "url '%s' (trailing slash kept?)", c->url);
         CHECK(streq(c->username, "admin"), "username '%s'", c->username);
         CHECK(streq_ptr(c->password_file, "/etc/portkeep/router-password"), "password_file");
         CHECK(!c->password_credential, "password_credential set");
-        CHECK(c->firmware == FIRMWARE_AUTO, "firmware %d", c->firmware);
+        CHECK(streq_ptr(c->backend->family, "auto"), "firmware %s", c->backend->family);
         CHECK(c->timeout_usec == 10 * USEC_PER_SEC, "timeout %llu", (unsigned long long) c->timeout_usec);
         CHECK(!c->airstation_page && !c->airstation_action, "airstation overrides set");
         CHECK(c->interval_usec == 300 * USEC_PER_SEC, "interval %llu", (unsigned long long) c->interval_usec);
@@ -329,7 +329,7 @@ static void test_full(void) {
         CHECK(streq(c->url, "https://router.example:8443/admin"), "url '%s'", c->url);
         CHECK(streq(c->username, "root"), "username");
         CHECK(!c->password_file && streq_ptr(c->password_credential, "router-password"), "password source");
-        CHECK(c->firmware == FIRMWARE_ARCADYAN, "firmware");
+        CHECK(c->backend == registry_find("airstation", "arcadyan"), "firmware");
         CHECK(c->timeout_usec == 90 * USEC_PER_SEC, "timeout %llu", (unsigned long long) c->timeout_usec);
         CHECK(streq_ptr(c->airstation_page, "port_forward.html") &&
                       streq_ptr(c->airstation_action, "ui_portmap"), "airstation overrides");
@@ -398,7 +398,7 @@ static void test_upnp_and_others(void) {
         Config *c = load_good(fixtures, "good/upnp.yaml");
 
         if (c) {
-                CHECK(c->driver == DRIVER_UPNP && !c->url && !c->password_file, "upnp router");
+                CHECK(c->backend == registry_find("upnp", NULL) && !c->url && !c->password_file, "upnp router");
                 CHECK(c->desired.n == 2 && find(c, PROTO_TCP_UDP, 25565, WAN_ROUTER), "upnp forwards");
                 config_free(c);
         }
@@ -430,7 +430,7 @@ static void test_conf(void) {
         }
         c = load_good(conf_dir, "demo.yaml");
         if (c) {
-                CHECK(streq(c->url, "http://127.0.0.1:8080") && c->firmware == FIRMWARE_NOSAVE, "demo router");
+                CHECK(streq(c->url, "http://127.0.0.1:8080") && c->backend == registry_find("airstation", "nosave"), "demo router");
                 CHECK(c->desired.n == 7 && c->n_groups == 3, "%zu forwards", c->desired.n);
                 config_free(c);
         }

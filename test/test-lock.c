@@ -83,7 +83,7 @@ static void test_contention(const char *tmp) {
         if (child == 0) {
                 Lock *cl = NULL;
 
-                if (lock_acquire("http://192.168.11.1/", 0, &cl, NULL, NULL) < 0)
+                if (lock_acquire("192.168.11.1", 0, &cl, NULL, NULL) < 0)
                         _exit(1);
                 if (write(to_parent[1], "x", 1) != 1)
                         _exit(1);
@@ -99,7 +99,7 @@ static void test_contention(const char *tmp) {
         CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0755);
 
         t0 = now();
-        r = lock_acquire("http://192.168.11.1", lock_timeout_usec(), &l, &holder, &lpath);
+        r = lock_acquire("192.168.11.1", lock_timeout_usec(), &l, &holder, &lpath);
         dt = now() - t0;
         CHECK(r == -EAGAIN);
         CHECK(holder == child);
@@ -111,12 +111,12 @@ static void test_contention(const char *tmp) {
         lpath = NULL;
 
         /* Another router is not blocked by this one. */
-        CHECK(lock_acquire("http://192.168.11.2", 0, &l, NULL, NULL) == 0);
+        CHECK(lock_acquire("192.168.11.2", 0, &l, NULL, NULL) == 0);
         l = lock_release(l);
 
         /* Once the holder lets go, a waiting taker gets it within its wait. */
         CHECK(write(to_child[1], "x", 1) == 1);
-        r = lock_acquire("http://192.168.11.1", lock_timeout_usec(), &l, &holder, NULL);
+        r = lock_acquire("192.168.11.1", lock_timeout_usec(), &l, &holder, NULL);
         CHECK(r == 0);
         CHECK(l);
         CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);

@@ -20,7 +20,7 @@ static const char PASSWORD[] = "s3cr3t-Pw";
 
 static Config config_for(const char *url) {
         return (Config){ .url = (char *) url, .username = (char *) "admin", .timeout_usec = 5 * USEC_PER_SEC,
-                         .driver = DRIVER_AIRSTATION, .firmware = FIRMWARE_AUTO };
+                         .backend = registry_find("airstation", "auto") };
 }
 
 static void check_no_secret(const Router *r) {
@@ -38,7 +38,7 @@ static int read_fixture(const char *script, const char *dir, Table *t, Router **
         if (test_server_start(s, sargv) < 0)
                 return -EIO;
         c = config_for(test_server_url(s));
-        c.firmware = FIRMWARE_NOSAVE;
+        c.backend = registry_find("airstation", "nosave");
         k = router_new(&c, PASSWORD, &r);
         if (k < 0)
                 return k;

@@ -52,7 +52,7 @@ static void add(Table *t, Forward f) {
 static void config_init(Config *c) {
         *c = (Config){
                 .path = (char *) "test.yaml",
-                .driver = DRIVER_AIRSTATION,
+                .backend = &memory_backend,
                 .url = (char *) "http://192.168.11.1",
                 .username = (char *) "admin",
                 .password_file = (char *) "/etc/portkeep/router-password",
@@ -89,7 +89,7 @@ static void copy_table(Table *dst, const Table *src) {
                         abort();
 }
 
-static int run_with(const RouterDriver *d, MemoryRouter *m, const Config *c, PassMode mode, bool force,
+static int run_with(const Backend *d, MemoryRouter *m, const Config *c, PassMode mode, bool force,
                     PassResult *res) {
         Router *r = NULL;
         int k;
@@ -102,11 +102,11 @@ static int run_with(const RouterDriver *d, MemoryRouter *m, const Config *c, Pas
 }
 
 static int run(MemoryRouter *m, const Config *c, PassMode mode, bool force, PassResult *res) {
-        return run_with(&memory_driver, m, c, mode, force, res);
+        return run_with(&memory_backend, m, c, mode, force, res);
 }
 
 static int run_batch(MemoryRouter *m, const Config *c, PassMode mode, bool force, PassResult *res) {
-        return run_with(&memory_driver_batch, m, c, mode, force, res);
+        return run_with(&memory_backend_batch, m, c, mode, force, res);
 }
 
 static void test_apply_from_empty_then_idempotent(void) {

@@ -21,7 +21,7 @@ import time
 import urllib.parse
 
 from server import (Response, escape, parse_range, format_range, valid_ipv4, entries_overlap,
-                    normalize_proto)
+                    normalize_proto, PPPOE_WANS)
 
 NAME = "arcadyan"
 
@@ -64,6 +64,11 @@ MSG_DUPLICATE = "既に登録されているエントリと重複しています
 MSG_GROUP = "グループ名の値が不正です。"
 MSG_BAD_VALUE = "入力値が不正です。"
 MSG_BAD_REQUEST = "不正なリクエストです。"
+# The firmware itself would accept a "both" and then fail to load its whole
+# iptables-restore batch (doc/airstation.md); the fake refuses the post, so
+# that no test passes with "both" written.
+MSG_PROTO = "プロトコルの値が不正です。"
+MAX_SLOTS = 32  # the WAN-alias routine scans MAX_FORWARDING_RULES slots
 
 DEFAULT_CONFIG = {
         "charset": "utf-8",
@@ -109,7 +114,51 @@ SECRET_FIELDS = _Secrets()
 
 
 def expand_entry(entries):
-        return entries  # "tcp/udp" is one entry ("both")
+        """tcp/udp is a tcp and a udp entry, as portkeep writes it; one entry
+        of Proto "both" when the JSON says stored_as: both (the router's own
+        UI made it)."""
+        out = []
+        for e in entries:
+                if e["proto"] == "tcp/udp" and not e.get("stored_as"):
+                        out.append(dict(e, proto="tcp"))
+                        out.append(dict(e, proto="udp"))
+                else:
+                        out.append(e)
+        return out
+
+
+# ---------------------------------------------------------------------------
+# Slots: the firmware keeps every ARC_NAT_PORTMAP_<i>_* key it was given,
+# also past MaxNum; its WAN-alias routine scans all 32 slots and skips only
+# those whose Enable is "0" (doc/airstation.md). The fake remembers what a
+# post left in the slots past MaxNum, and shows the aliases in its stats.
+# ---------------------------------------------------------------------------
+
+
+def table_set(st):
+        st.arc_stale = {}
+
+
+def wan_aliases(st):
+        slots = [entry_values(st, e) for e in st.entries]
+        slots += [st.arc_stale.get(i) for i in range(len(slots), MAX_SLOTS)]
+        return sorted({v["PublicIP"] for v in slots
+                       if v and v.get("Enable") != "0" and v.get("PublicIPType") == "0" and v.get("PublicIP")})
+
+
+def stats(st):
+        return {"wan_aliases": wan_aliases(st)}
+
+
+def remember_slots(st, form, new_n):
+        """After a post storing new_n entries: what each slot past it holds."""
+        old = [entry_values(st, e) for e in st.entries]
+        for i in range(new_n, MAX_SLOTS):
+                posted = {k: form["%s%d_%s" % (KEY, i, k)] for k in FIELDS if "%s%d_%s" % (KEY, i, k) in form}
+                if posted:
+                        st.arc_stale[i] = posted
+                elif i < len(old):
+                        st.arc_stale[i] = old[i]  # the keys stay as they were
 
 
 def page_path(st):
@@ -230,7 +279,7 @@ def settings_page(st, req):
 def proto_value(st, e):
         p = e["proto"]
         if p == "tcp/udp":
-                return "both"
+                return "both"  # stored_as: both, made by the router's UI
         if isinstance(p, int):
                 if st.config["proto_style"] == "name" and p in (47, 50):
                         return "gre" if p == 47 else "esp"
@@ -245,8 +294,9 @@ def entry_values(st, e):
         return {
                 "Enable": "1" if enabled else "0",
                 "GroupName": e["group"],
-                "PublicIPType": "1" if e["wan"] == "router" else "0",
-                "PublicIP": "" if e["wan"] == "router" else e["wan"],
+                "PublicIPType": ("1" if e["wan"] == "router" else
+                                 str(2 + PPPOE_WANS.index(e["wan"])) if e["wan"] in PPPOE_WANS else "0"),
+                "PublicIP": "" if e["wan"] == "router" or e["wan"] in PPPOE_WANS else e["wan"],
                 "PrivateIP": e["lan_ip"],
                 "Proto": proto_value(st, e),
                 "PublicPortStart": str(ports[0]),
@@ -381,6 +431,8 @@ def parse_one(st, v):
                 return None, MSG_GROUP
         if v["PublicIPType"] == "1":
                 wan = "router"
+        elif v["PublicIPType"] in ("2", "3", "4", "5", "6"):
+                wan = PPPOE_WANS[int(v["PublicIPType"]) - 2]
         elif v["PublicIPType"] == "0" and valid_ipv4(v["PublicIP"]):
                 wan = v["PublicIP"]
         else:
@@ -389,8 +441,10 @@ def parse_one(st, v):
                 return None, MSG_BAD_VALUE
         raw = v["Proto"]
         ports = lan_ports = None
-        if raw in ("tcp", "udp", "both"):
-                proto = "tcp/udp" if raw == "both" else raw
+        if raw == "both":
+                return None, MSG_PROTO
+        if raw in ("tcp", "udp"):
+                proto = raw
                 if not (v["PublicPortStart"].isdigit() and v["PublicPortEnd"].isdigit()):
                         return None, MSG_BAD_VALUE
                 r = parse_range("%s-%s" % (v["PublicPortStart"], v["PublicPortEnd"]))
@@ -438,9 +492,16 @@ def do_apply(st, req):
                 msg = MSG_FULL
         if msg is not None:
                 st.count_event("refused")
+                if msg == MSG_PROTO:
+                        st.count_event("proto_both_refused")
                 return error_page(msg)
+        if st.take_fault("answer_200", req):
+                # stores nothing, and says so with no red text: only the
+                # 302 to Success.htm is success
+                return Response(page(TITLE_ERROR, "<p>%s</p>\n" % escape("処理中にエラーが発生しました。")))
         if req.action == "add" and st.take_fault("ack_not_stored", req):
                 return Response("", status=302, headers=[("Location", SUCCESS_PAGE)])
+        remember_slots(st, f, len(entries))
         st.entries = []
         st.next_id = 1
         for e in entries:

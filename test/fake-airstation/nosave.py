@@ -8,7 +8,7 @@ README.md.
 """
 
 from server import (Response, escape, normalize_proto, parse_range, format_range,
-                    valid_ipv4, entries_overlap, header_charset)
+                    valid_ipv4, entries_overlap, header_charset, EntryError)
 
 NAME = "nosave"
 
@@ -71,12 +71,22 @@ def expand_entry(entries):
         two rows, tcp then udp."""
         out = []
         for e in entries:
+                if e["wan"].startswith("pppoe") or e.get("stored_as"):
+                        raise EntryError("pppoe wans and stored_as are arcadyan's")
                 if e["proto"] == "tcp/udp":
                         out.append(dict(e, proto="tcp"))
                         out.append(dict(e, proto="udp"))
                 else:
                         out.append(e)
         return out
+
+
+def table_set(st):
+        pass
+
+
+def stats(st):
+        return {}
 
 
 def classify(req):

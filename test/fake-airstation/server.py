@@ -32,6 +32,7 @@ PORT_PROTOS = ("tcp", "udp", "tcp/udp")
 NAMED_PROTOS = ("tcp", "udp", "tcp/udp", "icmp", "all")
 PROTO_NUMBERS = {"gre": 47, "esp": 50}
 NUMBER_NAMES = {v: k for k, v in PROTO_NUMBERS.items()}
+PPPOE_WANS = tuple("pppoe%d" % i for i in range(5))
 
 
 class EntryError(ValueError):
@@ -91,7 +92,7 @@ def normalize_entry(d):
         TCP and UDP separately (nosave does); see split_tcpudp."""
         if not isinstance(d, dict):
                 raise EntryError("entry is not an object")
-        unknown = set(d) - {"id", "group", "proto", "wan", "ports", "lan_ip", "lan_ports"}
+        unknown = set(d) - {"id", "group", "proto", "wan", "ports", "lan_ip", "lan_ports", "stored_as"}
         if unknown:
                 raise EntryError("unknown keys %s" % sorted(unknown))
         group = d.get("group", "")
@@ -99,7 +100,8 @@ def normalize_entry(d):
                 raise EntryError("group must be a string")
         proto = normalize_proto(d.get("proto"))
         wan = d.get("wan", "router")
-        if wan != "router" and not (isinstance(wan, str) and valid_ipv4(wan)):
+        # pppoe0 .. pppoe4: an arcadyan entry on a PPPoE session's address
+        if wan != "router" and wan not in PPPOE_WANS and not (isinstance(wan, str) and valid_ipv4(wan)):
                 raise EntryError("invalid wan %r" % (wan,))
         lan_ip = d.get("lan_ip")
         if not (isinstance(lan_ip, str) and valid_ipv4(lan_ip)):
@@ -123,8 +125,13 @@ def normalize_entry(d):
         else:
                 if ports is not None or lan_ports is not None:
                         raise EntryError("proto %s takes no ports" % (proto,))
+        stored_as = d.get("stored_as")
+        if stored_as not in (None, "both") or (stored_as and proto != "tcp/udp"):
+                raise EntryError("stored_as is 'both', for a tcp/udp entry only")
         e = {"group": group, "proto": proto, "wan": wan, "ports": ports,
              "lan_ip": lan_ip, "lan_ports": lan_ports}
+        if stored_as:
+                e["stored_as"] = stored_as
         return [e]
 
 
@@ -133,6 +140,8 @@ def entry_to_json(e):
         if isinstance(out["proto"], int) and out["proto"] in NUMBER_NAMES:
                 out["proto"] = NUMBER_NAMES[out["proto"]]
         out["id"] = e["id"]
+        if e.get("stored_as"):
+                out["stored_as"] = e["stored_as"]
         return out
 
 
@@ -151,7 +160,7 @@ def entries_overlap(a, b):
 # ---------------------------------------------------------------------------
 
 FAULT_KINDS = ("http500", "latency", "drop_session", "truncate", "table_full",
-               "wipe", "ack_not_stored", "refuse")
+               "wipe", "ack_not_stored", "refuse", "answer_200")
 
 
 class Fault:
@@ -265,6 +274,8 @@ class State:
         # -- table -----------------------------------------------------------
 
         def set_table(self, items):
+                """The table as the router's own UI would leave it (family
+                storage applied); the family's slot memory starts afresh."""
                 if isinstance(items, dict) and "entries" in items:
                         items = items["entries"]
                 if not isinstance(items, list):
@@ -277,6 +288,7 @@ class State:
                         self.next_id = 1
                         for e in new:
                                 self.insert_entry(e, check=False)
+                        self.family.table_set(self)
 
         def renumber(self):
                 if self.config.get("renumber", True):
@@ -415,6 +427,7 @@ class State:
                                 "logged_in": sorted(c for c in self.sessions
                                                     if self.sessions[c] > time.monotonic()),
                                 "password_is_default": self.password == DEFAULT_PASSWORD,
+                                **self.family.stats(self),
                         }
 
 

@@ -16,7 +16,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        Router *r = fuzz_router(&router_driver_nosave);
+        Router *r = fuzz_router("nosave");
         _cleanup_(html_freep) htmlDocPtr doc = NULL;
         _cleanup_(freep) char *body = NULL;
         char cs[32];

@@ -7,8 +7,10 @@ The cases of test-nosave.py (apply, idempotence, drift, unmanaged entries,
 deletes, guards, failures and rollback) run here again with the family as a
 parameter: the classes are taken from that module and re-based on
 ArcadyanMixin; the few whose assertions name nosave's own pages or words are
-overridden with this family's. Then what only this family has: tcp/udp as one
-entry, gre/esp written either way, the 32-entry limit, disabled entries kept,
+overridden with this family's. Then what only this family has: tcp/udp as a
+tcp and a udp entry (never "both"), a hand-made "both" read as both halves,
+vacated slots disabled, PPPoE entries left alone, success only as the 302 to
+Success.htm, gre/esp written either way, the 32-entry limit, disabled entries kept,
 the UNCONFIRMED names overridable from the config, auto detection."""
 
 import http.server
@@ -181,18 +183,125 @@ class Family(ArcadyanMixin, PortkeepTest):
                 self.assertLoggedOut()
                 self.assertExit(self.portkeep("plan"), 0)
 
-        def test_tcp_udp_is_one_entry(self):
+        def test_tcp_udp_is_a_tcp_and_a_udp_entry(self):
+                # "both" would reach iptables -p; the fake refuses it
                 self.start_fake()
                 self.write_config("groups:\n  - name: game\n    forwards:\n"
                                   "      - { proto: tcp/udp, port: 27015-27030, lan_port: 37015-37030 }\n")
                 self.assertExit(self.portkeep("apply"), 0)
-                self.assertTable([entry("game", "tcp/udp", "27015-27030", lan_ports="37015-37030")])
+                self.assertTable([entry("game", "tcp", "27015-27030", lan_ports="37015-37030"),
+                                  entry("game", "udp", "27015-27030", lan_ports="37015-37030")])
                 form = apply_forms(self.fake)[-1]
-                self.assertEqual(form["ARC_NAT_PORTMAP_0_Proto"], "both")
+                self.assertEqual(form["ARC_NAT_PORTMAP_MaxNum"], "2")
+                self.assertEqual([form["ARC_NAT_PORTMAP_%d_Proto" % i] for i in range(2)], ["tcp", "udp"])
                 self.assertEqual((form["ARC_NAT_PORTMAP_0_PublicPortStart"], form["ARC_NAT_PORTMAP_0_PublicPortEnd"],
                                   form["ARC_NAT_PORTMAP_0_PrivatePortStart"], form["ARC_NAT_PORTMAP_0_PrivatePortEnd"]),
                                  ("27015", "27030", "37015", "37030"))
+                self.assertNotIn("proto_both_refused", self.fake.stats()["events"])
                 self.assertExit(self.portkeep("plan"), 0)
+
+        def test_hand_made_both_is_in_sync_and_not_rewritten(self):
+                both = dict(entry("game", "tcp/udp", "27015"), stored_as="both")
+                self.start_fake([both])
+                self.write_config("groups:\n  - name: game\n    forwards:\n"
+                                  "      - { proto: tcp/udp, port: 27015 }\n")
+                res = self.portkeep("plan")
+                self.assertExit(res, 0)
+                self.assertIn("in sync", res.out)
+                self.assertExit(self.portkeep("apply"), 0)
+                self.assertEqual(self.fake.posts(), [])
+                self.assertEqual([e.get("stored_as") for e in self.fake.table()], ["both"])
+
+        def test_hand_made_both_is_written_as_two_entries_with_a_change(self):
+                both = dict(entry("game", "tcp/udp", "27015"), stored_as="both")
+                self.start_fake([both])
+                self.write_config("groups:\n  - name: game\n    forwards:\n"
+                                  "      - { proto: tcp/udp, port: 27015 }\n" + VPN_CONFIG.split("groups:\n")[1])
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                form = apply_forms(self.fake)[-1]
+                n = int(form["ARC_NAT_PORTMAP_MaxNum"])
+                self.assertEqual(n, 8)
+                protos = [form["ARC_NAT_PORTMAP_%d_Proto" % i] for i in range(n)]
+                self.assertNotIn("both", protos)
+                self.assertEqual(protos[:2], ["tcp", "udp"])
+                self.assertTable([entry("game", "tcp", "27015"), entry("game", "udp", "27015")] + PPTP + L2TP)
+                self.assertExit(self.portkeep("plan"), 0)
+
+        def test_half_of_a_hand_made_both_removed(self):
+                both = dict(entry("game", "tcp/udp", "27015"), stored_as="both")
+                self.start_fake([both])
+                self.write_config("groups:\n  - name: game\n    forwards:\n"
+                                  "      - { proto: udp, port: 27015 }\n")
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertIn("deleted tcp 27015", res.err)
+                self.assertTable([entry("game", "udp", "27015")])
+                form = apply_forms(self.fake)[-1]
+                self.assertEqual((form["ARC_NAT_PORTMAP_MaxNum"], form["ARC_NAT_PORTMAP_0_Proto"]), ("1", "udp"))
+
+        def test_delete_posts_the_vacated_slot_disabled(self):
+                web = [entry("web", "tcp", str(8440 + i), "192.168.11.20", wan="203.0.113.%d" % (5 + i))
+                       for i in range(3)]
+                self.start_fake(web)
+                self.assertEqual(self.fake.stats()["wan_aliases"], ["203.0.113.5", "203.0.113.6", "203.0.113.7"])
+                self.write_config("groups:\n  - name: web\n    lan_ip: 192.168.11.20\n    forwards:\n"
+                                  "      - { proto: tcp, port: 8440, wan: 203.0.113.5 }\n"
+                                  "      - { proto: tcp, port: 8442, wan: 203.0.113.7 }\n")
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertIn("deleted tcp 203.0.113.6:8441", res.err)
+                forms = apply_forms(self.fake)
+                self.assertEqual(len(forms), 1)
+                form = forms[0]
+                self.assertEqual(form["ARC_NAT_PORTMAP_MaxNum"], "2")
+                self.assertEqual([form["ARC_NAT_PORTMAP_%d_PublicIP" % i] for i in range(2)],
+                                 ["203.0.113.5", "203.0.113.7"])
+                fields = ("Enable", "GroupName", "PublicIPType", "PublicIP", "PrivateIP", "Proto",
+                          "PublicPortStart", "PublicPortEnd", "PrivatePortStart", "PrivatePortEnd")
+                self.assertEqual({k: form["ARC_NAT_PORTMAP_2_" + k] for k in fields},
+                                 dict({k: "" for k in fields}, Enable="0"))
+                self.assertNotIn("ARC_NAT_PORTMAP_3_Enable", form)
+                self.assertTable([web[0], web[2]])
+                # no WAN alias left behind by the vacated slot
+                self.assertEqual(self.fake.stats()["wan_aliases"], ["203.0.113.5", "203.0.113.7"])
+
+        def test_pppoe_entry_survives_a_pass_untouched(self):
+                pppoe = entry("PPTP", "tcp", "8080", "192.168.11.30", wan="pppoe1")
+                self.start_fake([pppoe] + PPTP)
+                self.write_config()  # PPTP is a managed group; L2TP to add
+                res = self.portkeep("plan")
+                self.assertExit(res, 2)
+                self.assertIn("tcp pppoe1:8080 -> 192.168.11.30:8080", res.out)
+                self.assertNotIn("- PPTP", res.out)
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                form = apply_forms(self.fake)[-1]
+                self.assertEqual((form["ARC_NAT_PORTMAP_0_PublicIPType"], form["ARC_NAT_PORTMAP_0_PublicIP"],
+                                  form["ARC_NAT_PORTMAP_0_PublicPortStart"]), ("3", "", "8080"))
+                self.assertTable([pppoe] + PPTP + L2TP)
+                self.assertIn("pppoe1", self.portkeep("show").out)
+                res = self.portkeep("plan", "--json")
+                self.assertExit(res, 0)
+                self.assertIn('"wan":"pppoe1"', res.out.replace(" ", ""))
+
+        def test_success_is_the_redirect_to_success_htm_only(self):
+                self.start_fake(PPTP)
+                self.write_config()
+                self.fake.fail(fault="answer_200", count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("answered with the page 'ERROR', not a redirect to /Success.htm", res.err)
+                self.assertTable(PPTP)
+
+        def test_red_text_in_a_200_is_a_refusal(self):
+                self.start_fake(PPTP)
+                self.write_config()
+                self.fake.fail(fault="refuse", message="設定に失敗しました。", count=1)
+                res = self.portkeep("apply")
+                self.assertExit(res, 1)
+                self.assertIn("設定に失敗しました。", res.err)
+                self.assertTable(PPTP)
 
         def test_manual_wan_and_same_as_public_ports(self):
                 self.start_fake([entry("web", "tcp", "8443", "192.168.11.20", wan="203.0.113.5")])
