@@ -349,20 +349,37 @@ class Failures(PortkeepTest):
 
 
 class UpnpNotBuilt(PortkeepTest):
-        def test_verbs_needing_upnp_exit_1_saying_so(self):
-                # DESIGN.md: until it is built, verbs that need it exit 1 saying so,
-                # and check validates its files; UPnP has no login, so no password.
+        """Until the upnp driver is built, every verb that needs it exits 1 with
+        one line saying so, and check validates its files; UPnP has no login,
+        so no password. With and without url: (discovery names the lock)."""
+
+        def upnp_file(self, url):
                 path = os.path.join(self.tmp, "upnp.yaml")
                 with open(path, "w") as f:
-                        f.write("version: 1\nrouter:\n  driver: upnp\n  url: http://127.0.0.1:9\n"
+                        f.write("version: 1\nrouter:\n  driver: upnp\n%s"
                                 "defaults:\n  lan_ip: 192.168.11.3\ngroups:\n  - name: web\n"
-                                "    forwards:\n      - { proto: tcp, port: 8443 }\n")
+                                "    forwards:\n      - { proto: tcp, port: 8443 }\n" % (
+                                        "  url: %s\n" % url if url else ""))
+                return path
+
+        def check_verbs(self, path):
                 self.assertExit(self.portkeep("check", path, config=path), 0)
-                for verb in ("plan", "apply", "show", "export"):
-                        res = self.portkeep(verb, config=path)
-                        self.assertExit(res, 1)
-                        self.assertIn("the upnp driver is not built yet", res.err)
-                        self.assertIn("driver: airstation", res.err)
+                for verb in (("plan",), ("apply",), ("apply", "--dry-run"), ("show",), ("export",), ("run",)):
+                        with self.subTest(verb=verb):
+                                res = self.portkeep(*verb, config=path, timeout=20)
+                                self.assertExit(res, 1)
+                                lines = [line for line in res.err.splitlines() if line.strip()]
+                                self.assertEqual(len(lines), 1, repr(res.err))
+                                self.assertIn("%s: the upnp driver is not built yet" % path, lines[0])
+                                self.assertIn("driver: airstation", lines[0])
+                                self.assertEqual(res.out, "")
+
+        def test_with_url(self):
+                self.check_verbs(self.upnp_file("http://127.0.0.1:9"))
+
+        def test_without_url(self):
+                self.check_verbs(self.upnp_file(None))
+
 
 if __name__ == "__main__":
         main()
