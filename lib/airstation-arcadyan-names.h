@@ -2,8 +2,7 @@
 #pragma once
 
 /* The names of the arcadyan family's port-forwarding UI that the public
- * evidence does NOT settle (shared/airstation-webui.md, "Family C", "NOT
- * FOUND"). ONE table, read by lib/airstation-arcadyan.c and, by pattern
+ * evidence does NOT settle (doc/airstation.md, "arcadyan", "UNKNOWN"). ONE table, read by lib/airstation-arcadyan.c and, by pattern
  * '#define NAME "value"', by the fake router (test/fake-airstation/arcadyan.py):
  * confirming a name on a real router changes one line here. A user can also
  * override the first two in the config: router.airstation.page and

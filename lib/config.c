@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The config file of DESIGN.md, version 1.
+/* The config file, version 1 (doc/config.md).
  *
  * libyaml's events are turned into a small tree first (rejecting anchors,
  * aliases, tags, deep nesting and a second document on the way), then each

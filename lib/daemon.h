@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* `portkeep run`: the reconcile daemon of DESIGN.md "Daemon".
+/* `portkeep run`: the reconcile daemon of doc/design.md ("Sessions, locks and the daemon").
  *
  * An sd-event loop runs one pass (pass_run(PASS_APPLY), not forced) at start
  * and then every sync.interval, each under the per-router lock, which it

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* The per-router lock of DESIGN.md: every verb that logs in holds it, since
+/* The per-router lock of doc/design.md: every verb that logs in holds it, since
  * the routers keep one admin session per client address and a second login
  * or a logout would cut the first.
  *

@@ -10,7 +10,7 @@
 #include "router.h"
 #include "table.h"
 
-/* One reconcile pass, as DESIGN.md "Applying" says: log in, read, plan, and
+/* One reconcile pass, as doc/design.md ("What it does") says: log in, read, plan, and
  * for apply: check the guards, make the changes (one at a time, or as one
  * write where the router can batch, see router_can_batch()), read again and
  * verify; undo on a failed change; log out at the end whatever happened.
@@ -69,7 +69,7 @@ void pass_result_done(PassResult *res);
  * PASS_FAILED; look at ret->outcome), or -ENOMEM. ret is always initialised. */
 int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *ret);
 
-/* The exit code of DESIGN.md: 0 ok/in sync, 2 pending, 3 refused, 1 failed. */
+/* The exit code of doc/design.md: 0 ok/in sync, 2 pending, 3 refused, 1 failed. */
 int pass_exit_code(const PassResult *res);
 
 /* Where the password comes from, for messages: the credential's path when

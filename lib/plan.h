@@ -7,7 +7,7 @@
 #include "config.h"
 #include "table.h"
 
-/* The plan engine of DESIGN.md ("Data model"): pure, no I/O but printing. */
+/* The plan engine of doc/design.md ("Data model"): pure, no I/O but printing. */
 
 typedef enum { CHANGE_ADD, CHANGE_DELETE, CHANGE_REPLACE } ChangeAction;
 
@@ -82,5 +82,5 @@ void steps_done(Steps *s);
 /* The readable diff: "+" add, "-" delete, "~" replace (old and new),
  * unmanaged entries apart, conflicts called out, a one-line summary. */
 void plan_print(const Plan *p, FILE *f);
-/* The --json object of DESIGN.md for plan, with "version": 1. */
+/* The --json object of doc/design.md for plan, with "version": 1. */
 void plan_print_json(const Plan *p, FILE *f);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The data model of DESIGN.md: a forward, and a table of them.
+/* The data model of doc/design.md: a forward, and a table of them.
  *
  * A forward's natural key is (proto, wan, ports); its value is (group, lan_ip,
  * lan_ports). Values are kept normalised, so that comparing two forwards is
@@ -124,7 +124,7 @@ const char *forward_rule_to_string(const Forward *f, char *buf, size_t n);
  * "tcp 1723 -> 192.168.11.3:1723 (group PPTP)", "... (no group)". */
 const char *forward_to_string(const Forward *f, char *buf, size_t n);
 
-/* A forward as the JSON object of DESIGN.md:
+/* A forward as the JSON object of doc/design.md:
  * {"group":..,"proto":..,"wan":..,"ports":..,"lan_ip":..,"lan_ports":..}
  * ports/lan_ports are strings or null, wan is "router" or an address, group
  * a string or null. */

@@ -297,7 +297,7 @@ static void test_minimal(void) {
 
         if (!c)
                 return;
-        /* The defaults of DESIGN.md. */
+        /* The defaults of doc/config.md. */
         CHECK(c->backend == registry_find("airstation", "auto"), "driver %s", c->backend->driver);
         CHECK(streq(c->url, "http://192.168.11.1"), "url '%s' (trailing slash kept?)", c->url);
         CHECK(streq(c->username, "admin"), "username '%s'", c->username);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The daemon's backoff (DESIGN.md "Daemon"), computed for given failure
+/* The daemon's backoff (doc/design.md ("Sessions, locks and the daemon")), computed for given failure
  * counts and random numbers: first retry after min(interval, 30s), doubling,
  * capped at 1h, ±20% jitter, a rejected login at least 10 minutes. */
 #include <inttypes.h>

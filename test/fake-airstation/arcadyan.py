@@ -4,7 +4,7 @@ WSR-2533DHP3, WSR-3200AX4S, WSR-1166DHP2, WXR-5700AX7S).
 
 What a client sees, as the public evidence shows it (uehaj/buffalo-wifirouter-
 control change.sh and monitor.sh; sanpei3/buffalo-rateup buffalo-rateup-2.rb;
-the Arcadyan firewall's forwarding_mod; shared/airstation-webui.md "Family C"):
+the Arcadyan firewall's forwarding_mod; doc/airstation.md "arcadyan"):
 spacer-image tokens bound to the page they came from and checked against the
 Referer, the MD5 login, cgi/cgi_<page>.js with addCfg lines, apply_abstract.cgi
 writing ARC_NAT_PORTMAP_* (indices 0..MaxNum-1), logout. The page name and
