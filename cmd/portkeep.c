@@ -25,6 +25,7 @@
 #include "session.h"
 #include "state.h"
 #include "status.h"
+#include "time-util.h"
 
 #define DEFAULT_CONFIG PORTKEEP_SYSCONFDIR "/portkeep/portkeep.yaml"
 
@@ -310,7 +311,6 @@ static int verb_status(const Options *o, int argc, char **argv) {
         _cleanup_(state_done) State s = {};
         _cleanup_(freep) char *unit = NULL, *ours = NULL, *theirs = NULL;
         const char *dir = lock_runtime_directory(), *path = config_path(o);
-        struct timespec ts;
         bool running;
         int r;
 
@@ -344,11 +344,10 @@ static int verb_status(const Options *o, int argc, char **argv) {
                 log_warning("%s/" STATE_FILE_NAME " belongs to the daemon for %s, not %s", dir, s.config, path);
 
         running = status_daemon_running(s.pid);
-        clock_gettime(CLOCK_REALTIME, &ts);
         if (o->json)
                 status_print_json(&s, running, stdout);
         else
-                status_print(&s, running, (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000, stdout);
+                status_print(&s, running, now_usec(CLOCK_REALTIME), stdout);
         fflush(stdout);
         if (!running) {
                 log_error("the daemon (pid %ld) is not running; the last pass it recorded is shown. Start it with systemctl start %s",

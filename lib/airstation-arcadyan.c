@@ -29,11 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 #include "airstation-arcadyan-names.h"
 #include "airstation-parse.h"
 #include "macro.h"
+#include "time-util.h"
 
 static const struct {
         const char *login_page, *login_cgi, *logout_page, *logout_cgi, *apply_cgi, *js_prefix, *index_path;
@@ -166,13 +166,6 @@ static void arc_done(Router *r) {
         free(a->submit);
         free(a->page_token);
         airstation_done(r);
-}
-
-static uint64_t now_ms(void) {
-        struct timeval tv;
-
-        gettimeofday(&tv, NULL);
-        return (uint64_t) tv.tv_sec * 1000u + (uint64_t) tv.tv_usec / 1000u;
 }
 
 /* ---- tokens, pages ---- */
@@ -609,7 +602,7 @@ static int read_entries(Router *r, Entries *ret) {
         if (!a->page_token)
                 return -ENOMEM;
 
-        ms = now_ms();
+        ms = now_usec(CLOCK_REALTIME) / USEC_PER_MSEC;
         if (asprintf(&path, "%s?%s=%s&%s=%llu&%s=%llu", a->js, ARC.q_tn, token, ARC.q_t, (unsigned long long) ms,
                      ARC.q_cache, (unsigned long long) ms) < 0)
                 return -ENOMEM;

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 #include "airstation-parse.h"
 #include "macro.h"
+#include "time-util.h"
 
 static const struct {
         /* pages */
@@ -428,12 +428,10 @@ static int nosave_read(Router *r, Table *ret) {
 static int submit_change(Router *r, const HttpField *fields, size_t n_fields, const char *what) {
         _cleanup_(html_freep) htmlDocPtr reply = NULL;
         _cleanup_free_ char *path = NULL, *words = NULL;
-        struct timeval tv;
         int k;
 
-        gettimeofday(&tv, NULL);
         if (asprintf(&path, "%s?%s=%llu", NOSAVE.table_page, NOSAVE.change_query,
-                     (unsigned long long) tv.tv_sec * 1000ULL + (unsigned long long) tv.tv_usec / 1000ULL) < 0)
+                     (unsigned long long) (now_usec(CLOCK_REALTIME) / USEC_PER_MSEC)) < 0)
                 return -ENOMEM;
 
         k = fetch(r, path, NOSAVE.table_page, fields, n_fields, NULL, &reply);

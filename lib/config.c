@@ -20,6 +20,8 @@
 
 #include "config.h"
 #include "macro.h"
+#include "time-util.h"
+#include "utf8.h"
 
 #define CONFIG_SIZE_MAX (1024 * 1024)
 #define CONFIG_SIZE_HINT "a portkeep config is a few kilobytes, is this the right file?"
@@ -33,7 +35,6 @@
 #define PASSWORD_ADVICE                                                                          \
         "a password does not belong in this file (it is kept in git): write it to a file readable " \
         "only by root and set password_file, or use password_credential"
-#define DURATION_MAX_USEC (UINT64_C(7) * 24 * 3600 * USEC_PER_SEC)
 
 /* ---- errors ---- */
 
@@ -316,35 +317,6 @@ static void mark_position(const yaml_mark_t *m, unsigned *ret_line, unsigned *re
 
 /* ---- input checks before libyaml sees the data ---- */
 
-/* Returns the length of the UTF-8 sequence at s, or 0 if it is not valid
- * (overlong forms, surrogates and code points above U+10FFFF included). */
-static size_t utf8_sequence_length(const unsigned char *s, size_t left) {
-        uint32_t c;
-        size_t n;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                n = 2, c = s[0] & 0x1f;
-        else if (s[0] >= 0xe0 && s[0] <= 0xef)
-                n = 3, c = s[0] & 0x0f;
-        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-                n = 4, c = s[0] & 0x07;
-        else
-                return 0;
-        if (left < n)
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                c = (c << 6) | (s[i] & 0x3f);
-        }
-        if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-            (c >= 0xd800 && c <= 0xdfff))
-                return 0;
-        return n;
-}
-
 /* Line and column (1-based, counting characters) of a byte offset. */
 static void parser_offset_position(Parser *p, size_t offset, unsigned *ret_line,
                                    unsigned *ret_column) {
@@ -380,6 +352,7 @@ static bool check_encoding(Parser *p) {
         }
 
         for (size_t i = 0; i < p->size;) {
+                uint32_t c;
                 size_t n;
 
                 if (s[i] == 0) {
@@ -388,7 +361,7 @@ static bool check_encoding(Parser *p) {
                                      "NUL byte: this is a binary file, not a YAML text file");
                         return false;
                 }
-                n = utf8_sequence_length(s + i, p->size - i);
+                n = utf8_decode_n(s + i, p->size - i, &c);
                 if (n == 0) {
                         parser_offset_position(p, i, &line, &column);
                         parser_error(p, line, column,
@@ -1041,44 +1014,6 @@ static void h_prune(Parser *p, const Node *v, void *data) {
         h_enum(p, v, &x, "prune", prune_names, ELEMENTSOF(prune_names));
         if (x >= 0)
                 *(Prune *) data = (Prune) x;
-}
-
-/* "1s", "30s", "5m", "1h", "1d", or combinations in that order: "1h30m", "1m30s". */
-static int parse_duration(const char *s, uint64_t *ret) {
-        static const struct {
-                char unit;
-                uint64_t usec;
-        } units[] = { { 'd', 86400 * USEC_PER_SEC }, { 'h', 3600 * USEC_PER_SEC },
-                      { 'm', 60 * USEC_PER_SEC },    { 's', USEC_PER_SEC } };
-        uint64_t total = 0;
-        size_t next = 0;
-
-        if (!*s)
-                return -EINVAL;
-        while (*s) {
-                uint64_t v = 0;
-                size_t u;
-
-                if (!isdigit((unsigned char) *s))
-                        return -EINVAL;
-                for (; isdigit((unsigned char) *s); s++) {
-                        v = v * 10 + (uint64_t) (*s - '0');
-                        if (v > 1000000)
-                                return -ERANGE;
-                }
-                for (u = next; u < ELEMENTSOF(units); u++)
-                        if (units[u].unit == *s)
-                                break;
-                if (u >= ELEMENTSOF(units))
-                        return -EINVAL;
-                s++;
-                next = u + 1;
-                total += v * units[u].usec;
-                if (total > DURATION_MAX_USEC)
-                        return -ERANGE;
-        }
-        *ret = total;
-        return 0;
 }
 
 static void h_duration(Parser *p, const Node *v, void *data) {

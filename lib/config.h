@@ -7,13 +7,13 @@
 #include <stdio.h>
 
 #include "registry.h"
+#include "time-util.h"
 #include "table.h"
 
 /* The config file, version 1 (doc/config.md). */
 
 typedef enum { PRUNE_MANAGED, PRUNE_NONE, PRUNE_ALL } Prune;
 
-#define USEC_PER_SEC UINT64_C(1000000)
 
 typedef struct Config {
         char *path;

@@ -21,11 +21,9 @@
 #include "pass.h"
 #include "router.h"
 #include "session.h"
+#include "time-util.h"
 #include "state.h"
 
-#define USEC_PER_MSEC UINT64_C(1000)
-#define USEC_PER_MINUTE (UINT64_C(60) * USEC_PER_SEC)
-#define USEC_PER_HOUR (UINT64_C(60) * USEC_PER_MINUTE)
 
 #define BACKOFF_FIRST_MAX_USEC (30 * USEC_PER_SEC)
 #define BACKOFF_MAX_USEC USEC_PER_HOUR
@@ -56,30 +54,6 @@ typedef struct Daemon {
         State state;
 } Daemon;
 
-static uint64_t now(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
-/* "1s", "45s", "2m", "2m24s", "1h", "1h12m" */
-static const char *format_duration(uint64_t usec, char buf[static 32]) {
-        uint64_t s = (usec + USEC_PER_SEC / 2) / USEC_PER_SEC;
-
-        if (s < 60)
-                snprintf(buf, 32, "%" PRIu64 "s", s);
-        else if (s < 3600 && s % 60)
-                snprintf(buf, 32, "%" PRIu64 "m%" PRIu64 "s", s / 60, s % 60);
-        else if (s < 3600)
-                snprintf(buf, 32, "%" PRIu64 "m", s / 60);
-        else if ((s % 3600) / 60)
-                snprintf(buf, 32, "%" PRIu64 "h%" PRIu64 "m", s / 3600, (s % 3600) / 60);
-        else
-                snprintf(buf, 32, "%" PRIu64 "h", s / 3600);
-        return buf;
-}
-
 static bool stop_pending(void) {
         sigset_t s;
 
@@ -107,7 +81,7 @@ static void watchdog_ping(Daemon *d, uint64_t n) {
 /* Called from curl's progress callback, at least every 100 ms of a request. */
 static int daemon_progress(void *userdata) {
         Daemon *d = userdata;
-        uint64_t n = now(CLOCK_MONOTONIC);
+        uint64_t n = now_usec(CLOCK_MONOTONIC);
 
         if (d->watchdog_usec > 0 && n - d->last_ping >= d->watchdog_usec / 4)
                 watchdog_ping(d, n);
@@ -166,12 +140,12 @@ static int schedule_pass(Daemon *d, uint64_t usec) {
 
         /* From the clock, not sd_event_now(): that is the time the loop woke
          * up, before a pass that may have taken a while. */
-        r = sd_event_source_set_time(d->pass_timer, now(CLOCK_MONOTONIC) + usec);
+        r = sd_event_source_set_time(d->pass_timer, now_usec(CLOCK_MONOTONIC) + usec);
         if (r >= 0)
                 r = sd_event_source_set_enabled(d->pass_timer, SD_EVENT_ONESHOT);
         if (r < 0)
                 return log_error_errno(r, "cannot arm the pass timer: %m");
-        d->state.next_pass_usec = now(CLOCK_REALTIME) + usec;
+        d->state.next_pass_usec = now_usec(CLOCK_REALTIME) + usec;
         return 0;
 }
 
@@ -197,7 +171,7 @@ static uint32_t random_u32(void) {
         uint32_t x = 0;
 
         if (getrandom(&x, sizeof x, GRND_NONBLOCK) != sizeof x)
-                x = (uint32_t) now(CLOCK_MONOTONIC);
+                x = (uint32_t) now_usec(CLOCK_MONOTONIC);
         return x;
 }
 
@@ -251,7 +225,7 @@ static void record_pass(Daemon *d, uint64_t started, const char *result, bool ok
         }
         d->state.have_last_pass = true;
         d->state.started_usec = started;
-        d->state.finished_usec = now(CLOCK_REALTIME);
+        d->state.finished_usec = now_usec(CLOCK_REALTIME);
         d->state.ok = ok;
         d->state.changes = changes;
         publish(d);
@@ -340,7 +314,7 @@ static int pass_prepare(Daemon *d, uint64_t started, Session *s) {
 
 static void daemon_pass(Daemon *d) {
         _cleanup_(pass_result_done) PassResult res = {};
-        uint64_t started = now(CLOCK_REALTIME);
+        uint64_t started = now_usec(CLOCK_REALTIME);
         Session s;
         int r;
 
@@ -373,7 +347,7 @@ static int on_pass_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static int on_watchdog_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Daemon *d = userdata;
-        uint64_t n = now(CLOCK_MONOTONIC);
+        uint64_t n = now_usec(CLOCK_MONOTONIC);
         int r;
 
         watchdog_ping(d, n);
@@ -418,7 +392,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         Config *c = NULL;
         int r;
 
-        (void) sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=reloading %s", now(CLOCK_MONOTONIC),
+        (void) sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=reloading %s", now_usec(CLOCK_MONOTONIC),
                           d->config_path);
         log_info("reloading %s", d->config_path);
 
@@ -511,7 +485,7 @@ static int daemon_setup(Daemon *d) {
                 return log_error_errno(r, "cannot create the pass timer: %m");
         /* A stop request goes before a pass that is due. */
         (void) sd_event_source_set_priority(d->pass_timer, SD_EVENT_PRIORITY_NORMAL + 10);
-        d->state.next_pass_usec = now(CLOCK_REALTIME);
+        d->state.next_pass_usec = now_usec(CLOCK_REALTIME);
 
         r = sd_watchdog_enabled(false, &d->watchdog_usec);
         if (r < 0)
@@ -519,7 +493,7 @@ static int daemon_setup(Daemon *d) {
         if (r <= 0)
                 d->watchdog_usec = 0;
         if (d->watchdog_usec > 0) {
-                d->last_ping = now(CLOCK_MONOTONIC);
+                d->last_ping = now_usec(CLOCK_MONOTONIC);
                 r = sd_event_add_time(d->event, &d->watchdog_timer, CLOCK_MONOTONIC,
                                       d->last_ping + d->watchdog_usec / 2, USEC_PER_MSEC, on_watchdog_timer, d);
                 if (r < 0)

@@ -127,17 +127,6 @@ static bool preset_matches(const Preset *p, const Table *t, const size_t *idx, s
 
 /* ---- the file ---- */
 
-static void write_duration(FILE *f, uint64_t usec) {
-        uint64_t s = usec / USEC_PER_SEC;
-
-        if (s % 3600 == 0)
-                fprintf(f, "%lluh", (unsigned long long) (s / 3600));
-        else if (s % 60 == 0)
-                fprintf(f, "%llum", (unsigned long long) (s / 60));
-        else
-                fprintf(f, "%llus", (unsigned long long) s);
-}
-
 static void write_key(FILE *f, const char *indent, const char *key, const char *value) {
         fprintf(f, "%s%s: ", indent, key);
         export_write_scalar(f, value);
@@ -178,9 +167,7 @@ static void write_router(const Config *c, const char *password_file, FILE *f) {
         if (c->backend->family)
                 fprintf(f, "  firmware: %s\n", c->backend->family);
         if (c->timeout_usec >= USEC_PER_SEC && c->timeout_usec % USEC_PER_SEC == 0) {
-                fputs("  timeout: ", f);
-                write_duration(f, c->timeout_usec);
-                fputc('\n', f);
+                fprintf(f, "  timeout: %s\n", format_duration(c->timeout_usec, (char[32]){}));
         }
         if (c->airstation_page || c->airstation_action) {
                 fputs("  airstation:\n", f);

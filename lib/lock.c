@@ -13,6 +13,7 @@
 
 #include "lock.h"
 #include "macro.h"
+#include "time-util.h"
 
 #define RETRY_USEC UINT64_C(100000)
 #define NAME_MAX_LEN 200
@@ -135,13 +136,6 @@ uint64_t lock_timeout_usec(void) {
         return (uint64_t) v * UINT64_C(1000000);
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * UINT64_C(1000000) + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static pid_t read_holder(int fd) {
         char buf[32];
         ssize_t n;
@@ -222,13 +216,13 @@ int lock_acquire(const char *name, uint64_t timeout_usec, Lock **ret, pid_t *ret
                 return -errno;
         give_to_directory_owner(fd, dir);
 
-        deadline = now_usec() + timeout_usec;
+        deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
         for (;;) {
                 if (flock(fd, LOCK_EX | LOCK_NB) == 0)
                         break;
                 if (errno != EWOULDBLOCK && errno != EINTR)
                         return -errno;
-                if (now_usec() >= deadline) {
+                if (now_usec(CLOCK_MONOTONIC) >= deadline) {
                         if (ret_holder)
                                 *ret_holder = read_holder(fd);
                         return -EAGAIN;

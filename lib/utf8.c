@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "utf8.h"
 
-size_t utf8_decode(const unsigned char *s, uint32_t *ret) {
+size_t utf8_decode_n(const unsigned char *s, size_t left, uint32_t *ret) {
         uint32_t c;
         size_t n;
 
+        if (left == 0)
+                return 0;
         if (s[0] < 0x80) {
                 *ret = s[0];
                 return 1;
@@ -17,6 +19,8 @@ size_t utf8_decode(const unsigned char *s, uint32_t *ret) {
                 n = 4, c = s[0] & 0x07;
         else
                 return 0;
+        if (left < n)
+                return 0;
         for (size_t i = 1; i < n; i++) {
                 if ((s[i] & 0xc0) != 0x80)
                         return 0;
@@ -27,6 +31,12 @@ size_t utf8_decode(const unsigned char *s, uint32_t *ret) {
                 return 0;
         *ret = c;
         return n;
+}
+
+size_t utf8_decode(const unsigned char *s, uint32_t *ret) {
+        /* a NUL ends the string before any read past it: it is no
+         * continuation byte */
+        return utf8_decode_n(s, 4, ret);
 }
 
 unsigned utf8_cell_width(uint32_t c) {

@@ -9,6 +9,8 @@
  * does not start a valid character (overlong forms, surrogates and values
  * past U+10FFFF are invalid). */
 size_t utf8_decode(const unsigned char *s, uint32_t *ret);
+/* The same within left bytes (s need not be NUL-terminated). */
+size_t utf8_decode_n(const unsigned char *s, size_t left, uint32_t *ret);
 
 /* Terminal cells of a character: 2 for the East Asian wide ranges (kana,
  * kanji, hangul, full-width forms, emoji), else 1. Independent of the locale,

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test.h"
+
 typedef struct TestServer {
         pid_t pid;
         unsigned port;
@@ -72,10 +74,3 @@ static inline char *test_server_url(const TestServer *s) {
         return url;
 }
 
-#define CHECK(expr)                                                                          \
-        do {                                                                                 \
-                if (!(expr)) {                                                               \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
-                        failures++;                                                          \
-                }                                                                            \
-        } while (0)

@@ -14,7 +14,6 @@
 #include "macro.h"
 #include "router.h"
 
-static int failures;
 #include "spawn-server.h"
 
 static const char PASSWORD[] = "s3cr3t-Pw";

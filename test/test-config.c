@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test.h"
 #include "config.h"
 #include "macro.h"
 #include "table.h"
@@ -26,18 +27,6 @@ extern char **environ;
 
 static const char *portkeep, *fixtures, *conf_dir;
 static char tmpdir[] = "/tmp/test-config-XXXXXX";
-static unsigned checks, failures;
-
-#define CHECK(cond, ...)                                                             \
-        do {                                                                         \
-                checks++;                                                            \
-                if (!(cond)) {                                                       \
-                        failures++;                                                  \
-                        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-                        fprintf(stderr, __VA_ARGS__);                                \
-                        fputc('\n', stderr);                                         \
-                }                                                                    \
-        } while (0)
 
 static char *read_all(const char *path, size_t *ret_size) {
         FILE *f = fopen(path, "re");
@@ -172,25 +161,25 @@ static void test_bad_file(const char *path) {
         int r;
 
         data = read_all(path, &size);
-        CHECK(data, "cannot read %s", path);
+        CHECKF(data, "cannot read %s", path);
         if (!data)
                 return;
         n = parse_expects(data, exp, ELEMENTSOF(exp));
-        CHECK(n > 0, "%s has no '# expect' lines", path);
+        CHECKF(n > 0, "%s has no '# expect' lines", path);
 
         /* The C API: every error, in order, with its position and source line. */
         r = config_load(path, &c, &errors);
-        CHECK(r == -EINVAL, "%s: config_load() returned %d", path, r);
-        CHECK(!c, "%s: a config was returned", path);
-        CHECK(errors.n == n, "%s: %zu errors, expected %zu", path, errors.n, n);
+        CHECKF(r == -EINVAL, "%s: config_load() returned %d", path, r);
+        CHECKF(!c, "%s: a config was returned", path);
+        CHECKF(errors.n == n, "%s: %zu errors, expected %zu", path, errors.n, n);
         for (size_t i = 0; i < n && i < errors.n; i++) {
                 const ConfigError *e = &errors.items[i];
 
-                CHECK(streq(e->file, path), "%s: error names file '%s'", path, e->file);
-                CHECK(e->line == exp[i].line && e->column == exp[i].column,
+                CHECKF(streq(e->file, path), "%s: error names file '%s'", path, e->file);
+                CHECKF(e->line == exp[i].line && e->column == exp[i].column,
                       "%s: error %zu at %u:%u, expected %u:%u (%s)", path, i, e->line, e->column,
                       exp[i].line, exp[i].column, e->message);
-                CHECK(strstr(e->message, exp[i].message), "%s: error %zu is '%s', expected '%s'", path,
+                CHECKF(strstr(e->message, exp[i].message), "%s: error %zu is '%s', expected '%s'", path,
                       i, e->message, exp[i].message);
                 if (exp[i].line > 0) {
                         _cleanup_(freep) char *want = nth_line(data, size, exp[i].line);
@@ -200,15 +189,15 @@ static void test_bad_file(const char *path) {
 
                         if (k > 4 && streq(e->source_line + k - 4, " ..."))
                                 k -= 4;
-                        CHECK(e->source_line && want && strncmp(want, e->source_line, k) == 0,
+                        CHECKF(e->source_line && want && strncmp(want, e->source_line, k) == 0,
                               "%s: source line '%s', expected '%s'", path, e->source_line, want);
                 }
         }
 
         /* The binary: exit 78, each error as FILE:LINE:COLUMN: message. */
         r = run(&out, &err, "check", path, NULL);
-        CHECK(r == 78, "%s: portkeep check exited %d", path, r);
-        CHECK(out && out[0] == 0, "%s: portkeep check wrote to stdout: %s", path, out);
+        CHECKF(r == 78, "%s: portkeep check exited %d", path, r);
+        CHECKF(out && out[0] == 0, "%s: portkeep check wrote to stdout: %s", path, out);
         for (size_t i = 0; i < n && err; i++) {
                 char want[1024];
 
@@ -217,10 +206,10 @@ static void test_bad_file(const char *path) {
                                  exp[i].message);
                 else
                         snprintf(want, sizeof want, "%s: %s", path, exp[i].message);
-                CHECK(strstr(err, want), "%s: stderr lacks '%s':\n%s", path, want, err);
+                CHECKF(strstr(err, want), "%s: stderr lacks '%s':\n%s", path, want, err);
         }
         /* Secrets in the bad files must not be echoed. */
-        CHECK(!err || (!strstr(err, "hunter2") && !strstr(err, "secret@")), "%s: secret echoed:\n%s",
+        CHECKF(!err || (!strstr(err, "hunter2") && !strstr(err, "secret@")), "%s: secret echoed:\n%s",
               path, err);
 }
 
@@ -235,7 +224,7 @@ static unsigned for_each_file(const char *sub, void (*f)(const char *path)) {
 
         snprintf(dir, sizeof dir, "%s/%s", fixtures, sub);
         n = scandir(dir, &list, filter_yaml, alphasort);
-        CHECK(n > 0, "no files in %s", dir);
+        CHECKF(n > 0, "no files in %s", dir);
         for (int i = 0; i < n; i++) {
                 char path[2048];
 
@@ -259,13 +248,13 @@ static Config *load_good(const char *dir, const char *name) {
 
         snprintf(path, sizeof path, "%s/%s", dir, name);
         r = config_load(path, &c, &errors);
-        CHECK(r == 0 && c, "%s: config_load() returned %d, first error: %s", path, r,
+        CHECKF(r == 0 && c, "%s: config_load() returned %d, first error: %s", path, r,
               errors.n ? errors.items[0].message : "-");
-        CHECK(errors.n == 0, "%s: %zu errors", path, errors.n);
+        CHECKF(errors.n == 0, "%s: %zu errors", path, errors.n);
 
         r = run(&out, &err, "check", path, NULL);
-        CHECK(r == 0, "%s: portkeep check exited %d: %s", path, r, err);
-        CHECK(out && strstr(out, "configuration OK"), "%s: stdout '%s'", path, out);
+        CHECKF(r == 0, "%s: portkeep check exited %d: %s", path, r, err);
+        CHECKF(out && strstr(out, "configuration OK"), "%s: stdout '%s'", path, out);
         return c;
 }
 
@@ -298,25 +287,25 @@ static void test_minimal(void) {
         if (!c)
                 return;
         /* The defaults of doc/config.md. */
-        CHECK(c->backend == registry_find("airstation", "auto"), "driver %s", c->backend->driver);
-        CHECK(streq(c->url, "http://192.168.11.1"), "url '%s' (trailing slash kept?)", c->url);
-        CHECK(streq(c->username, "admin"), "username '%s'", c->username);
-        CHECK(streq_ptr(c->password_file, "/etc/portkeep/router-password"), "password_file");
-        CHECK(!c->password_credential, "password_credential set");
-        CHECK(streq_ptr(c->backend->family, "auto"), "firmware %s", c->backend->family);
-        CHECK(c->timeout_usec == 10 * USEC_PER_SEC, "timeout %llu", (unsigned long long) c->timeout_usec);
-        CHECK(!c->airstation_page && !c->airstation_action, "airstation overrides set");
-        CHECK(c->interval_usec == 300 * USEC_PER_SEC, "interval %llu", (unsigned long long) c->interval_usec);
-        CHECK(c->prune == PRUNE_MANAGED, "prune %d", c->prune);
-        CHECK(c->max_deletes == 8, "max_deletes %u", c->max_deletes);
-        CHECK(c->n_groups == 1 && streq(c->groups[0], "web"), "groups");
-        CHECK(c->desired.n == 1, "%zu forwards", c->desired.n);
+        CHECKF(c->backend == registry_find("airstation", "auto"), "driver %s", c->backend->driver);
+        CHECKF(streq(c->url, "http://192.168.11.1"), "url '%s' (trailing slash kept?)", c->url);
+        CHECKF(streq(c->username, "admin"), "username '%s'", c->username);
+        CHECKF(streq_ptr(c->password_file, "/etc/portkeep/router-password"), "password_file");
+        CHECKF(!c->password_credential, "password_credential set");
+        CHECKF(streq_ptr(c->backend->family, "auto"), "firmware %s", c->backend->family);
+        CHECKF(c->timeout_usec == 10 * USEC_PER_SEC, "timeout %llu", (unsigned long long) c->timeout_usec);
+        CHECKF(!c->airstation_page && !c->airstation_action, "airstation overrides set");
+        CHECKF(c->interval_usec == 300 * USEC_PER_SEC, "interval %llu", (unsigned long long) c->interval_usec);
+        CHECKF(c->prune == PRUNE_MANAGED, "prune %d", c->prune);
+        CHECKF(c->max_deletes == 8, "max_deletes %u", c->max_deletes);
+        CHECKF(c->n_groups == 1 && streq(c->groups[0], "web"), "groups");
+        CHECKF(c->desired.n == 1, "%zu forwards", c->desired.n);
         f = &c->desired.items[0];
-        CHECK(f->proto == PROTO_TCP && ports_are(f->ports, 8443, 8443), "forward key");
-        CHECK(ports_are(f->lan_ports, 8443, 8443), "lan_ports not normalised to ports");
-        CHECK(f->lan_ip == ip("192.168.11.20") && f->wan == WAN_ROUTER, "forward addresses");
-        CHECK(streq(f->group, "web") && f->router_id == -1, "group '%s' router_id %d", f->group, f->router_id);
-        CHECK(f->line == 8 && f->column == 9, "forward at %u:%u", f->line, f->column);
+        CHECKF(f->proto == PROTO_TCP && ports_are(f->ports, 8443, 8443), "forward key");
+        CHECKF(ports_are(f->lan_ports, 8443, 8443), "lan_ports not normalised to ports");
+        CHECKF(f->lan_ip == ip("192.168.11.20") && f->wan == WAN_ROUTER, "forward addresses");
+        CHECKF(streq(f->group, "web") && f->router_id == -1, "group '%s' router_id %d", f->group, f->router_id);
+        CHECKF(f->line == 8 && f->column == 9, "forward at %u:%u", f->line, f->column);
         config_free(c);
 }
 
@@ -326,34 +315,34 @@ static void test_full(void) {
 
         if (!c)
                 return;
-        CHECK(streq(c->url, "https://router.example:8443/admin"), "url '%s'", c->url);
-        CHECK(streq(c->username, "root"), "username");
-        CHECK(!c->password_file && streq_ptr(c->password_credential, "router-password"), "password source");
-        CHECK(c->backend == registry_find("airstation", "arcadyan"), "firmware");
-        CHECK(c->timeout_usec == 90 * USEC_PER_SEC, "timeout %llu", (unsigned long long) c->timeout_usec);
-        CHECK(streq_ptr(c->airstation_page, "port_forward.html") &&
+        CHECKF(streq(c->url, "https://router.example:8443/admin"), "url '%s'", c->url);
+        CHECKF(streq(c->username, "root"), "username");
+        CHECKF(!c->password_file && streq_ptr(c->password_credential, "router-password"), "password source");
+        CHECKF(c->backend == registry_find("airstation", "arcadyan"), "firmware");
+        CHECKF(c->timeout_usec == 90 * USEC_PER_SEC, "timeout %llu", (unsigned long long) c->timeout_usec);
+        CHECKF(streq_ptr(c->airstation_page, "port_forward.html") &&
                       streq_ptr(c->airstation_action, "ui_portmap"), "airstation overrides");
-        CHECK(c->interval_usec == USEC_PER_SEC && c->prune == PRUNE_ALL && c->max_deletes == 0, "sync");
-        CHECK(c->n_groups == 2 && streq(c->groups[1], "raw"), "groups");
-        CHECK(c->desired.n == 9, "%zu forwards", c->desired.n);
+        CHECKF(c->interval_usec == USEC_PER_SEC && c->prune == PRUNE_ALL && c->max_deletes == 0, "sync");
+        CHECKF(c->n_groups == 2 && streq(c->groups[1], "raw"), "groups");
+        CHECKF(c->desired.n == 9, "%zu forwards", c->desired.n);
 
         /* Group lan_ip and wan override defaults; a forward overrides its group. */
         f = find(c, PROTO_TCP_UDP, 27015, WAN_ROUTER);
-        CHECK(f && ports_are(f->ports, 27015, 27030) && ports_are(f->lan_ports, 27015, 27030) &&
+        CHECKF(f && ports_are(f->ports, 27015, 27030) && ports_are(f->lan_ports, 27015, 27030) &&
                       f->lan_ip == ip("10.0.0.5") && streq(f->group, "games"), "tcp/udp range");
         f = find(c, PROTO_UDP, 3478, WAN_ROUTER);
-        CHECK(f && ports_are(f->ports, 3478, 3479) && ports_are(f->lan_ports, 3478, 3478), "range to one port");
+        CHECKF(f && ports_are(f->ports, 3478, 3479) && ports_are(f->lan_ports, 3478, 3478), "range to one port");
         f = find(c, PROTO_TCP, 2222, WAN_ROUTER);
-        CHECK(f && ports_are(f->lan_ports, 22, 22) && f->lan_ip == ip("10.0.0.9"), "forward lan_ip");
+        CHECKF(f && ports_are(f->lan_ports, 22, 22) && f->lan_ip == ip("10.0.0.9"), "forward lan_ip");
         /* Protocol numbers: 6 is tcp, 47 gre, "50" esp; 41 stays a number. */
         f = find(c, PROTO_TCP, 80, ip("203.0.113.7"));
-        CHECK(f && f->lan_ip == ip("10.0.0.2") && streq(f->group, "raw"), "proto 6 with defaults");
+        CHECKF(f && f->lan_ip == ip("10.0.0.2") && streq(f->group, "raw"), "proto 6 with defaults");
         f = find(c, PROTO_GRE, 0, ip("203.0.113.7"));
-        CHECK(f && !port_range_is_set(f->ports) && !port_range_is_set(f->lan_ports), "proto 47");
-        CHECK(find(c, 41, 0, ip("203.0.113.8")), "proto 41 on its own wan");
-        CHECK(find(c, PROTO_ICMP, 0, ip("203.0.113.7")), "icmp");
-        CHECK(find(c, PROTO_ALL, 0, ip("203.0.113.9")), "all");
-        CHECK(find(c, PROTO_ESP, 0, ip("203.0.113.7")), "quoted \"50\" is esp");
+        CHECKF(f && !port_range_is_set(f->ports) && !port_range_is_set(f->lan_ports), "proto 47");
+        CHECKF(find(c, 41, 0, ip("203.0.113.8")), "proto 41 on its own wan");
+        CHECKF(find(c, PROTO_ICMP, 0, ip("203.0.113.7")), "icmp");
+        CHECKF(find(c, PROTO_ALL, 0, ip("203.0.113.9")), "all");
+        CHECKF(find(c, PROTO_ESP, 0, ip("203.0.113.7")), "quoted \"50\" is esp");
         config_free(c);
 }
 
@@ -366,14 +355,14 @@ static void check_preset(const Config *c, const char *group, uint32_t lan, uint3
 
                 if (!streq(f->group, group) || f->line != line)
                         continue;
-                CHECK(found < n && f->proto == protos[found] && f->ports.first == ports[found] &&
+                CHECKF(found < n && f->proto == protos[found] && f->ports.first == ports[found] &&
                               f->ports.last == ports[found] && f->lan_ports.first == ports[found],
                       "%s: forward %zu is proto %d port %u", group, found, f->proto, f->ports.first);
-                CHECK(f->lan_ip == lan && f->wan == wan && f->column == 13,
+                CHECKF(f->lan_ip == lan && f->wan == wan && f->column == 13,
                       "%s: addresses or column %u", group, f->column);
                 found++;
         }
-        CHECK(found == n, "%s: %zu forwards from the preset, expected %zu", group, found, n);
+        CHECKF(found == n, "%s: %zu forwards from the preset, expected %zu", group, found, n);
 }
 
 static void test_presets(void) {
@@ -390,7 +379,7 @@ static void test_presets(void) {
         check_preset(c, "OpenVPN", ip("192.168.11.4"), WAN_ROUTER, 16, (int[]){ PROTO_UDP }, (unsigned[]){ 1194 }, 1);
         check_preset(c, "WireGuard", lan, WAN_ROUTER, 19, (int[]){ PROTO_UDP }, (unsigned[]){ 51820 }, 1);
         /* A group may have a preset and forwards. */
-        CHECK(find(c, PROTO_UDP, 51821, WAN_ROUTER) && c->desired.n == 12, "%zu forwards", c->desired.n);
+        CHECKF(find(c, PROTO_UDP, 51821, WAN_ROUTER) && c->desired.n == 12, "%zu forwards", c->desired.n);
         config_free(c);
 }
 
@@ -398,19 +387,19 @@ static void test_upnp_and_others(void) {
         Config *c = load_good(fixtures, "good/upnp.yaml");
 
         if (c) {
-                CHECK(c->backend == registry_find("upnp", NULL) && !c->url && !c->password_file, "upnp router");
-                CHECK(c->desired.n == 2 && find(c, PROTO_TCP_UDP, 25565, WAN_ROUTER), "upnp forwards");
+                CHECKF(c->backend == registry_find("upnp", NULL) && !c->url && !c->password_file, "upnp router");
+                CHECKF(c->desired.n == 2 && find(c, PROTO_TCP_UDP, 25565, WAN_ROUTER), "upnp forwards");
                 config_free(c);
         }
         c = load_good(fixtures, "good/flow.json");
         if (c) {
-                CHECK(c->prune == PRUNE_NONE && c->n_groups == 0 && c->desired.n == 0, "flow file");
+                CHECKF(c->prune == PRUNE_NONE && c->n_groups == 0 && c->desired.n == 0, "flow file");
                 config_free(c);
         }
         c = load_good(fixtures, "good/bom-crlf.yaml");
         if (c) {
-                CHECK(c->n_groups == 1 && streq(c->groups[0], "caf\xc3\xa9"), "UTF-8 group name");
-                CHECK(c->desired.n == 1 && c->desired.items[0].line == 8, "line %u", c->desired.items[0].line);
+                CHECKF(c->n_groups == 1 && streq(c->groups[0], "caf\xc3\xa9"), "UTF-8 group name");
+                CHECKF(c->desired.n == 1 && c->desired.items[0].line == 8, "line %u", c->desired.items[0].line);
                 config_free(c);
         }
 }
@@ -420,18 +409,18 @@ static void test_conf(void) {
 
         /* The motivating setup: checked with no password file on the machine. */
         if (c) {
-                CHECK(streq(c->url, "http://192.168.11.1"), "url");
-                CHECK(streq_ptr(c->password_file, "/etc/portkeep/router-password") &&
+                CHECKF(streq(c->url, "http://192.168.11.1"), "url");
+                CHECKF(streq_ptr(c->password_file, "/etc/portkeep/router-password") &&
                               streq_ptr(c->password_credential, "router-password"), "password sources");
-                CHECK(c->desired.n == 6 && c->n_groups == 2, "%zu forwards", c->desired.n);
-                CHECK(find(c, PROTO_GRE, 0, WAN_ROUTER) && find(c, PROTO_ESP, 0, WAN_ROUTER) &&
+                CHECKF(c->desired.n == 6 && c->n_groups == 2, "%zu forwards", c->desired.n);
+                CHECKF(find(c, PROTO_GRE, 0, WAN_ROUTER) && find(c, PROTO_ESP, 0, WAN_ROUTER) &&
                               find(c, PROTO_TCP, 1723, WAN_ROUTER)->lan_ip == ip("192.168.11.3"), "VPN forwards");
                 config_free(c);
         }
         c = load_good(conf_dir, "demo.yaml");
         if (c) {
-                CHECK(streq(c->url, "http://127.0.0.1:8080") && c->backend == registry_find("airstation", "nosave"), "demo router");
-                CHECK(c->desired.n == 7 && c->n_groups == 3, "%zu forwards", c->desired.n);
+                CHECKF(streq(c->url, "http://127.0.0.1:8080") && c->backend == registry_find("airstation", "nosave"), "demo router");
+                CHECKF(c->desired.n == 7 && c->n_groups == 3, "%zu forwards", c->desired.n);
                 config_free(c);
         }
 }
@@ -447,11 +436,11 @@ static void expect_one_error(const char *what, const char *data, size_t size, un
         unsigned found = 0;
 
         r = config_load_buffer(what, data, size, &c, &errors);
-        CHECK(r == -EINVAL && !c, "%s: returned %d", what, r);
+        CHECKF(r == -EINVAL && !c, "%s: returned %d", what, r);
         for (size_t i = 0; i < errors.n; i++)
                 if (errors.items[i].line == line && strstr(errors.items[i].message, message))
                         found++;
-        CHECK(found == 1, "%s: %u errors at line %u with '%s' among %zu", what, found, line, message,
+        CHECKF(found == 1, "%s: %u errors at line %u with '%s' among %zu", what, found, line, message,
               errors.n);
 }
 
@@ -482,27 +471,27 @@ static void test_edges(void) {
         snprintf(path, sizeof path, "%s/big.yaml", tmpdir);
         write_file(path, big, 1024 * 1024 + 1);
         r = run(&out, &err, "check", path, NULL);
-        CHECK(r == 78 && strstr(err, "more than the limit"), "big file: exit %d: %s", r, err);
+        CHECKF(r == 78 && strstr(err, "more than the limit"), "big file: exit %d: %s", r, err);
         free(out), free(err);
 
         /* A 0-byte file, a missing file, a directory, a FIFO (must not hang). */
         snprintf(path, sizeof path, "%s/empty.yaml", tmpdir);
         write_file(path, "", 0);
         r = run(&out, &err, "check", path, NULL);
-        CHECK(r == 78 && strstr(err, ": the file is empty"), "empty file: exit %d: %s", r, err);
+        CHECKF(r == 78 && strstr(err, ": the file is empty"), "empty file: exit %d: %s", r, err);
         free(out), free(err);
         snprintf(path, sizeof path, "%s/missing.yaml", tmpdir);
         r = run(&out, &err, "check", path, NULL);
-        CHECK(r == 78 && strstr(err, "cannot open the config file: No such file or directory"),
+        CHECKF(r == 78 && strstr(err, "cannot open the config file: No such file or directory"),
               "missing file: exit %d: %s", r, err);
         free(out), free(err);
         r = run(&out, &err, "check", tmpdir, NULL);
-        CHECK(r == 78 && strstr(err, "is a directory"), "directory: exit %d: %s", r, err);
+        CHECKF(r == 78 && strstr(err, "is a directory"), "directory: exit %d: %s", r, err);
         free(out), free(err);
         snprintf(path, sizeof path, "%s/fifo", tmpdir);
-        CHECK(mkfifo(path, 0600) == 0, "mkfifo");
+        CHECKF(mkfifo(path, 0600) == 0, "mkfifo");
         r = run(&out, &err, "check", path, NULL);
-        CHECK(r == 78 && strstr(err, "not a regular file"), "fifo: exit %d: %s", r, err);
+        CHECKF(r == 78 && strstr(err, "not a regular file"), "fifo: exit %d: %s", r, err);
         free(out), free(err);
         out = err = NULL;
 
@@ -539,14 +528,14 @@ static void test_edges(void) {
                 r = run(&out, &err, "check", path, NULL);
                 /* column 57 ('tpc'), after 3 wide characters: 56 + 3 cells, plus the indent of 2 */
                 snprintf(want, sizeof want, ":4:57: unknown proto 'tpc'");
-                CHECK(r == 78 && strstr(err, want), "caret: exit %d: %s", r, err);
+                CHECKF(r == 78 && strstr(err, want), "caret: exit %d: %s", r, err);
                 snprintf(want, sizeof want, " } ] }\n%*s^\n", 2 + 56 + 3, "");
-                CHECK(strstr(err, want), "caret misplaced:\n%s", err);
+                CHECKF(strstr(err, want), "caret misplaced:\n%s", err);
                 free(out), free(err);
         }
         write_file(path, "version: 1\nrouter: \x1b[2J\n", 24);
         r = run(&out, &err, "check", path, NULL);
-        CHECK(r == 78 && !strchr(err, '\x1b') && strstr(err, "router: ?[2J"), "escape: exit %d: %s", r, err);
+        CHECKF(r == 78 && !strchr(err, '\x1b') && strstr(err, "router: ?[2J"), "escape: exit %d: %s", r, err);
         free(out), free(err);
         out = err = NULL;
 
@@ -560,8 +549,8 @@ static void test_edges(void) {
                 for (int i = 0; i < 5000; i++)
                         s += sprintf(s, "k%d: 1\n", i);
                 r = config_load_buffer("many", big, s - big, &c, &errors);
-                CHECK(r == -EINVAL && errors.n == 101, "many errors: %d, %zu", r, errors.n);
-                CHECK(errors.n == 101 && strstr(errors.items[100].message, "4902 more errors not shown"),
+                CHECKF(r == -EINVAL && errors.n == 101, "many errors: %d, %zu", r, errors.n);
+                CHECKF(errors.n == 101 && strstr(errors.items[100].message, "4902 more errors not shown"),
                       "last: %s", errors.n ? errors.items[errors.n - 1].message : "-");
         }
 }
@@ -573,8 +562,8 @@ static void test_json(void) {
 
         snprintf(good, sizeof good, "%s/good/minimal.yaml", fixtures);
         r = run(&out, &err, "--json", "check", good, NULL);
-        CHECK(r == 0, "json good: exit %d", r);
-        CHECK(streq(out, "{\"version\":1,\"valid\":true,\"errors\":[]}\n"), "json good: '%s'", out);
+        CHECKF(r == 0, "json good: exit %d", r);
+        CHECKF(streq(out, "{\"version\":1,\"valid\":true,\"errors\":[]}\n"), "json good: '%s'", out);
         free(out), free(err);
 
         snprintf(bad, sizeof bad, "%s/bad/port-out-of-range.yaml", fixtures);
@@ -583,9 +572,9 @@ static void test_json(void) {
                  "{\"version\":1,\"valid\":false,\"errors\":[{\"file\":\"%s\",\"line\":11,\"column\":29,"
                  "\"message\":\"port 70000 out of range: use 1-65535\"}]}\n",
                  bad);
-        CHECK(r == 78, "json bad: exit %d", r);
-        CHECK(streq(out, want), "json bad:\n'%s'\nexpected\n'%s'", out, want);
-        CHECK(err[0] == 0, "json bad wrote to stderr: %s", err);
+        CHECKF(r == 78, "json bad: exit %d", r);
+        CHECKF(streq(out, want), "json bad:\n'%s'\nexpected\n'%s'", out, want);
+        CHECKF(err[0] == 0, "json bad wrote to stderr: %s", err);
 }
 
 /* ---- the password ---- */
@@ -600,26 +589,26 @@ static void test_password(void) {
 
         snprintf(path, sizeof path, "%s/pw", tmpdir);
         write_file(path, "s3cret\n", 7);
-        CHECK(chmod(path, 0600) == 0, "chmod");
+        CHECKF(chmod(path, 0600) == 0, "chmod");
         snprintf(cfg, sizeof cfg,
                  "version: 1\nrouter:\n  url: http://127.0.0.1\n  password_file: pw\n"
                  "  password_credential: router-password\ngroups: []\n");
         /* A relative password_file is relative to the config file's directory. */
         snprintf(path, sizeof path, "%s/portkeep.yaml", tmpdir);
         r = config_load_buffer(path, cfg, strlen(cfg), &c, &errors);
-        CHECK(r == 0 && c, "password config: %d", r);
+        CHECKF(r == 0 && c, "password config: %d", r);
         if (!c)
                 return;
 
         unsetenv("CREDENTIALS_DIRECTORY");
         r = config_read_password(c, &pw, &world, errbuf, sizeof errbuf);
-        CHECK(r == 0 && pw && streq(pw, "s3cret") && !world, "password file: %d %s", r, errbuf);
+        CHECKF(r == 0 && pw && streq(pw, "s3cret") && !world, "password file: %d %s", r, errbuf);
         free(pw), pw = NULL;
 
         snprintf(path, sizeof path, "%s/pw", tmpdir);
-        CHECK(chmod(path, 0644) == 0, "chmod");
+        CHECKF(chmod(path, 0644) == 0, "chmod");
         r = config_read_password(c, &pw, &world, errbuf, sizeof errbuf);
-        CHECK(r == 0 && world, "world-readable not reported");
+        CHECKF(r == 0 && world, "world-readable not reported");
         free(pw), pw = NULL;
 
         /* $CREDENTIALS_DIRECTORY wins when password_credential is set. */
@@ -627,7 +616,7 @@ static void test_password(void) {
         write_file(path, "fromcred", 8);
         setenv("CREDENTIALS_DIRECTORY", tmpdir, 1);
         r = config_read_password(c, &pw, &world, errbuf, sizeof errbuf);
-        CHECK(r == 0 && pw && streq(pw, "fromcred"), "credential: %d %s", r, errbuf);
+        CHECKF(r == 0 && pw && streq(pw, "fromcred"), "credential: %d %s", r, errbuf);
         free(pw), pw = NULL;
         unsetenv("CREDENTIALS_DIRECTORY");
 
@@ -635,13 +624,13 @@ static void test_password(void) {
         free(c->password_file);
         c->password_file = strdup("/nonexistent/router-password");
         r = config_read_password(c, &pw, &world, errbuf, sizeof errbuf);
-        CHECK(r == -ENOENT && strstr(errbuf, "/nonexistent/router-password"), "missing: %d %s", r, errbuf);
+        CHECKF(r == -ENOENT && strstr(errbuf, "/nonexistent/router-password"), "missing: %d %s", r, errbuf);
         snprintf(path, sizeof path, "%s/emptypw", tmpdir);
         write_file(path, "\n", 1);
         free(c->password_file);
         c->password_file = strdup(path);
         r = config_read_password(c, &pw, &world, errbuf, sizeof errbuf);
-        CHECK(r == -EINVAL && strstr(errbuf, "is empty"), "empty: %d %s", r, errbuf);
+        CHECKF(r == -EINVAL && strstr(errbuf, "is empty"), "empty: %d %s", r, errbuf);
         config_free(c);
 }
 
@@ -673,7 +662,7 @@ int main(int argc, char **argv) {
         }
 
         n = for_each_file("bad", test_bad_file);
-        CHECK(n >= 40, "only %u bad fixtures", n);
+        CHECKF(n >= 40, "only %u bad fixtures", n);
         test_minimal();
         test_full();
         test_presets();

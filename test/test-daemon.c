@@ -3,9 +3,13 @@
  * counts and random numbers: first retry after min(interval, 30s), doubling,
  * capped at 1h, ±20% jitter, a rejected login at least 10 minutes. */
 #include <inttypes.h>
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "test.h"
 #include "daemon.h"
+#include "time-util.h"
 
 #define SEC UINT64_C(1000000)
 #define MIN (60 * SEC)
@@ -13,7 +17,6 @@
 /* rnd % 401 == 200: a jitter factor of exactly 1 */
 #define NO_JITTER UINT32_C(200)
 
-static int failures;
 
 #define CHECK_EQ(a, b)                                                                                      \
         do {                                                                                                \
@@ -21,14 +24,6 @@ static int failures;
                 if (_a != _b) {                                                                             \
                         fprintf(stderr, "%s:%d: %s = %" PRIu64 ", expected %" PRIu64 "\n", __FILE__,        \
                                 __LINE__, #a, _a, _b);                                                      \
-                        failures++;                                                                         \
-                }                                                                                           \
-        } while (0)
-
-#define CHECK(expr)                                                                                         \
-        do {                                                                                                \
-                if (!(expr)) {                                                                              \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);            \
                         failures++;                                                                         \
                 }                                                                                           \
         } while (0)
@@ -100,12 +95,38 @@ static void test_rejected_login(void) {
         CHECK_EQ(daemon_backoff_usec(5 * MIN, 9, true, NO_JITTER), HOUR);
 }
 
+/* What the daemon and export write, parse_duration() reads back. */
+static void test_duration_round_trip(void) {
+        static const struct {
+                uint64_t usec;
+                const char *text;
+        } cases[] = {
+                { 0, "0s" }, { USEC_PER_SEC, "1s" }, { 45 * USEC_PER_SEC, "45s" }, { 120 * USEC_PER_SEC, "2m" },
+                { 144 * USEC_PER_SEC, "2m24s" }, { USEC_PER_HOUR, "1h" }, { 4325 * USEC_PER_SEC, "1h12m5s" },
+                { USEC_PER_HOUR + 37 * USEC_PER_SEC, "1h37s" }, { 168 * USEC_PER_HOUR, "168h" },
+                { 1499 * USEC_PER_MSEC, "1s" }, { 1500 * USEC_PER_MSEC, "2s" },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char buf[32];
+                uint64_t back = UINT64_MAX;
+
+                CHECK(strcmp(format_duration(cases[i].usec, buf), cases[i].text) == 0);
+                CHECK(parse_duration(buf, &back) == 0);
+                CHECK(back == (cases[i].usec + USEC_PER_SEC / 2) / USEC_PER_SEC * USEC_PER_SEC);
+        }
+        CHECK(parse_duration("5", &(uint64_t){ 0 }) == -EINVAL);
+        CHECK(parse_duration("1s1m", &(uint64_t){ 0 }) == -EINVAL);
+        CHECK(parse_duration("169h", &(uint64_t){ 0 }) == -ERANGE);
+}
+
 int main(void) {
+        test_duration_round_trip();
         test_doubling_and_cap();
         test_jitter_bounds();
         test_rejected_login();
         if (failures > 0) {
-                fprintf(stderr, "%d check(s) failed\n", failures);
+                fprintf(stderr, "%u check(s) failed\n", failures);
                 return 1;
         }
         printf("ok\n");

@@ -9,7 +9,6 @@
 #include "html.h"
 #include "http.h"
 
-static int failures;
 #include "spawn-server.h"
 
 static char *title_of(const char *page, size_t size) {

@@ -10,19 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test.h"
 #include "lock.h"
 #include "macro.h"
 
-static int failures;
-
-#define CHECK(expr)                                                                    \
-        do {                                                                           \
-                if (!(expr)) {                                                         \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                                #expr);                                                \
-                        failures++;                                                    \
-                }                                                                      \
-        } while (0)
 
 static double now(void) {
         struct timespec ts;

@@ -13,7 +13,6 @@
 #include "http.h"
 #include "router.h"
 
-static int failures;
 #include "spawn-server.h"
 
 static const char PASSWORD[] = "s3cr3t-Pw";

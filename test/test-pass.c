@@ -6,20 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test.h"
 #include "log.h"
 #include "macro.h"
 #include "memory-driver.h"
 #include "pass.h"
 
-static int failures;
-
-#define CHECK(expr)                                                                          \
-        do {                                                                                 \
-                if (!(expr)) {                                                               \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
-                        failures++;                                                          \
-                }                                                                            \
-        } while (0)
 
 #define CHECK_MSG(res, needle)                                                                 \
         do {                                                                                   \

@@ -9,21 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test.h"
 #include "macro.h"
 #include "plan.h"
 
-static unsigned failures;
-
-#define CHECK(cond, ...)                                                         \
-        do {                                                                     \
-                if (!(cond)) {                                                   \
-                        fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__,    \
-                                __LINE__, #cond);                                \
-                        fprintf(stderr, __VA_ARGS__);                            \
-                        fputc('\n', stderr);                                     \
-                        failures++;                                              \
-                }                                                                \
-        } while (0)
 
 /* "GROUP PROTO KEY LAN [@LINE:COL]": GROUP "-" for none; KEY "[WAN:]PORTS"
  * for tcp/udp, "router" or WAN for the others; LAN "IP[:PORTS]", the ports
@@ -548,7 +537,7 @@ static char *steps_text(const Steps *s) {
 }
 
 static void check_text(const char *name, const char *what, const char *got, const char *want) {
-        CHECK(streq(got, want), "%s: %s differs.\n--- expected\n%s--- got\n%s---", name, what,
+        CHECKF(streq(got, want), "%s: %s differs.\n--- expected\n%s--- got\n%s---", name, what,
               want, got);
 }
 
@@ -589,33 +578,33 @@ static void check_apply_and_undo(const Case *c, const Table *desired, const Tabl
                 copy_table(&t, actual);
                 for (size_t i = 0; i < done; i++) {
                         r = sim_apply(&t, &steps->items[i]);
-                        CHECK(r == 0, "%s: step %zu refused by the router: %s", c->name, i + 1,
+                        CHECKF(r == 0, "%s: step %zu refused by the router: %s", c->name, i + 1,
                               strerror(-r));
                 }
                 if (done == steps->n) {
                         Plan *again = NULL;
 
                         r = plan_compute(desired, &t, o, &again);
-                        CHECK(r == 0, "%s: plan after apply: %s", c->name, strerror(-r));
+                        CHECKF(r == 0, "%s: plan after apply: %s", c->name, strerror(-r));
                         if (again) {
-                                CHECK(again->n_changes == 0, "%s: %zu changes left after apply",
+                                CHECKF(again->n_changes == 0, "%s: %zu changes left after apply",
                                       c->name, again->n_changes);
-                                CHECK(again->n_conflicts == 0 || !o->force,
+                                CHECKF(again->n_conflicts == 0 || !o->force,
                                       "%s: conflicts left after a forced apply", c->name);
                         }
                         plan_free(again);
                 }
 
                 r = plan_undo_steps(steps, done, &undo);
-                CHECK(r == 0, "%s: undo: %s", c->name, strerror(-r));
-                CHECK(undo.n == done, "%s: undo has %zu steps for %zu done", c->name, undo.n, done);
+                CHECKF(r == 0, "%s: undo: %s", c->name, strerror(-r));
+                CHECKF(undo.n == done, "%s: undo has %zu steps for %zu done", c->name, undo.n, done);
                 for (size_t i = 0; i < undo.n; i++) {
                         r = sim_apply(&t, &undo.items[i]);
-                        CHECK(r == 0, "%s: undo step %zu (after %zu) refused: %s", c->name, i + 1,
+                        CHECKF(r == 0, "%s: undo step %zu (after %zu) refused: %s", c->name, i + 1,
                               done, strerror(-r));
                 }
                 copy_table(&orig, actual);
-                CHECK(table_equal(&t, &orig), "%s: undo after %zu steps does not restore the table",
+                CHECKF(table_equal(&t, &orig), "%s: undo after %zu steps does not restore the table",
                       c->name, done);
         }
 }
@@ -647,7 +636,7 @@ static void run_case(const Case *c) {
         table_from(&actual, c->actual);
 
         r = plan_compute(&desired, &actual, &o, &p);
-        CHECK(r == 0, "%s: plan_compute: %s", c->name, strerror(-r));
+        CHECKF(r == 0, "%s: plan_compute: %s", c->name, strerror(-r));
         if (r < 0)
                 return;
 
@@ -658,13 +647,13 @@ static void run_case(const Case *c) {
                 check_text(c->name, "plan_print_json", json, c->json);
         }
         r = plan_check_guards(p, false);
-        CHECK(r == c->guard, "%s: guard %d, expected %d", c->name, r, c->guard);
-        CHECK(plan_check_guards(p, true) == 0, "%s: guard with force", c->name);
-        CHECK(plan_in_sync(p) == (p->n_changes == 0 && p->n_conflicts == 0), "%s: in_sync",
+        CHECKF(r == c->guard, "%s: guard %d, expected %d", c->name, r, c->guard);
+        CHECKF(plan_check_guards(p, true) == 0, "%s: guard with force", c->name);
+        CHECKF(plan_in_sync(p) == (p->n_changes == 0 && p->n_conflicts == 0), "%s: in_sync",
               c->name);
 
         r = plan_steps(p, &steps);
-        CHECK(r == 0, "%s: plan_steps: %s", c->name, strerror(-r));
+        CHECKF(r == 0, "%s: plan_steps: %s", c->name, strerror(-r));
         if (c->steps) {
                 st = steps_text(&steps);
                 check_text(c->name, "plan_steps", st, c->steps);
@@ -704,20 +693,20 @@ static void test_undo_lists(void) {
         table_from(&actual, actual_specs);
         if (plan_compute(&desired, &actual, &o, &p) < 0 || plan_steps(p, &steps) < 0)
                 abort();
-        CHECK(steps.n == 4, "undo: %zu steps", steps.n);
+        CHECKF(steps.n == 4, "undo: %zu steps", steps.n);
         for (size_t done = 0; done < ELEMENTSOF(want) && done <= steps.n; done++) {
                 _cleanup_(steps_done) Steps undo = {};
                 _cleanup_(freep) char *t = NULL;
                 char what[32];
 
-                CHECK(plan_undo_steps(&steps, done, &undo) == 0, "undo after %zu", done);
+                CHECKF(plan_undo_steps(&steps, done, &undo) == 0, "undo after %zu", done);
                 t = steps_text(&undo);
                 snprintf(what, sizeof(what), "undo after %zu steps", done);
                 check_text("undo lists", what, t, want[done]);
         }
         {
                 Steps undo = {};
-                CHECK(plan_undo_steps(&steps, steps.n + 1, &undo) == -EINVAL,
+                CHECKF(plan_undo_steps(&steps, steps.n + 1, &undo) == -EINVAL,
                       "undo of more steps than there are");
         }
         plan_free(p);
@@ -821,13 +810,13 @@ static void test_conflicting_declarations(void) {
         Plan *p = NULL;
 
         table_from(&desired, specs);
-        CHECK(plan_compute(&desired, &empty, &o, &p) == -EINVAL, "same key, two values");
-        CHECK(!p, "no plan on error");
+        CHECKF(plan_compute(&desired, &empty, &o, &p) == -EINVAL, "same key, two values");
+        CHECKF(!p, "no plan on error");
         table_from(&desired2, split_specs);
-        CHECK(plan_compute(&desired2, &empty, &o, &p) == 0, "tcp/udp and udp differ unsplit");
+        CHECKF(plan_compute(&desired2, &empty, &o, &p) == 0, "tcp/udp and udp differ unsplit");
         p = plan_free(p);
         o.split_tcp_udp = true;
-        CHECK(plan_compute(&desired2, &empty, &o, &p) == -EINVAL, "tcp/udp split collides with udp");
+        CHECKF(plan_compute(&desired2, &empty, &o, &p) == -EINVAL, "tcp/udp split collides with udp");
         plan_free(p);
 }
 

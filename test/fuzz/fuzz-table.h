@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "driver.h"
+#include "airstation.h"
 #include "table.h"
 #include "utf8.h"
 
@@ -23,18 +23,6 @@ static Router *fuzz_router(const char *family) {
                 abort();
         r->error[0] = '\0'; /* as a fresh read finds it */
         return r;
-}
-
-static bool utf8_valid(const char *s) {
-        while (*s) {
-                uint32_t c;
-                size_t l = utf8_decode((const unsigned char *) s, &c);
-
-                if (l == 0)
-                        return false;
-                s += l;
-        }
-        return true;
 }
 
 /* Says which forward broke which rule, then crashes for libFuzzer. */
@@ -78,7 +66,7 @@ static void fuzz_check_table(const Table *t, bool tcp_udp_allowed) {
                 } else if (port_range_is_set(f->ports) || port_range_is_set(f->lan_ports) ||
                            f->ports.last != 0 || f->lan_ports.last != 0)
                         fuzz_fail(f, "ports only for tcp, udp, tcp/udp");
-                if (f->group && !utf8_valid(f->group))
+                if (f->group && !airstation_text_is_utf8(f->group))
                         fuzz_fail(f, "group valid UTF-8 or NULL");
                 /* and it prints */
                 (void) forward_to_string(f, buf, sizeof(buf));

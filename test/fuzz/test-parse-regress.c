@@ -9,19 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../test.h"
 #include "airstation-parse.h"
 #include "driver.h"
 #include "macro.h"
 
-static int failures;
-
-#define CHECK(expr)                                                                                  \
-        do {                                                                                         \
-                if (!(expr)) {                                                                       \
-                        fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #expr);    \
-                        failures++;                                                                  \
-                }                                                                                    \
-        } while (0)
 
 static const char *dir;
 
