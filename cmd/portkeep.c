@@ -96,7 +96,7 @@ static int verb_check(const Options *o, int argc, char **argv) {
                 check_json(path, &errors);
         if (r < 0) {
                 if (!o->json)
-                        log_config_errors(&errors);
+                        config_errors_log(&errors);
                 return EX_CONFIG;
         }
         if (!o->json)
@@ -132,7 +132,7 @@ static int run_open(const Options *o, Run *run) {
         int r;
 
         if (config_load(config_path(o), &run->config, &errors) < 0) {
-                log_config_errors(&errors);
+                config_errors_log(&errors);
                 return EX_CONFIG;
         }
         r = session_open(run->config, lock_timeout_usec(), &run->session, &report);

@@ -19,6 +19,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "config-errors.h"
 #include "macro.h"
 #include "time-util.h"
 #include "utf8.h"
@@ -35,48 +36,6 @@
 #define PASSWORD_ADVICE                                                                          \
         "a password does not belong in this file (it is kept in git): write it to a file readable " \
         "only by root and set password_file, or use password_credential"
-
-/* ---- errors ---- */
-
-void config_errors_done(ConfigErrors *e) {
-        if (!e)
-                return;
-        for (size_t i = 0; i < e->n; i++) {
-                free(e->items[i].file);
-                free(e->items[i].message);
-                free(e->items[i].source_line);
-        }
-        free(e->items);
-        *e = (ConfigErrors){};
-}
-
-static int errors_push(ConfigErrors *e, const char *file, unsigned line, unsigned column,
-                       const char *source_line, char *message /* taken */) {
-        _cleanup_(freep) char *m = message;
-        ConfigError *err;
-
-        if (e->n >= e->allocated) {
-                size_t n = e->allocated ? e->allocated * 2 : 8;
-                ConfigError *p = reallocarray(e->items, n, sizeof(ConfigError));
-
-                if (!p)
-                        return -ENOMEM;
-                e->items = p;
-                e->allocated = n;
-        }
-        err = &e->items[e->n];
-        *err = (ConfigError){ .line = line, .column = column };
-        err->file = strdup(file);
-        err->source_line = strdup_or_null(source_line);
-        if (!err->file || (source_line && !err->source_line)) {
-                free(err->file);
-                free(err->source_line);
-                return -ENOMEM;
-        }
-        err->message = TAKE_PTR(m);
-        e->n++;
-        return 0;
-}
 
 /* ---- the tree ---- */
 
@@ -304,7 +263,7 @@ _printf_(4, 5) static void parser_error(Parser *p, unsigned line, unsigned colum
                         src = t;
                 }
         }
-        if (errors_push(p->errors, p->name, line, column, src, m) < 0)
+        if (config_errors_push(p->errors, p->name, line, column, src, m) < 0)
                 p->oom = -ENOMEM;
 }
 
@@ -1711,7 +1670,7 @@ int config_load_buffer(const char *name, const char *data, size_t size, Config *
 
                 if (asprintf(&m, "%zu more errors not shown: fix the ones above first",
                              p.n_errors - CONFIG_ERRORS_MAX) < 0 ||
-                    errors_push(errors, name, 0, 0, NULL, m) < 0)
+                    config_errors_push(errors, name, 0, 0, NULL, m) < 0)
                         return -ENOMEM;
         }
         r = p.n_errors > 0 ? -EINVAL : 0;
@@ -1734,7 +1693,7 @@ static void error_no_position(ConfigErrors *errors, const char *path, int error,
         r = vasprintf(&m, fmt, ap);
         va_end(ap);
         if (r >= 0)
-                (void) errors_push(errors, path, 0, 0, NULL, m);
+                (void) config_errors_push(errors, path, 0, 0, NULL, m);
 }
 
 int config_load(const char *path, Config **ret, ConfigErrors *errors) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config-errors.h"
 #include "registry.h"
 #include "time-util.h"
 #include "table.h"
@@ -41,22 +42,6 @@ typedef struct Config {
          * line/column pointing at the forward (or the preset line) */
         Table desired;
 } Config;
-
-/* One error in a config file. line/column are 1-based (0 if unknown);
- * source_line is the text of that line, without newline, or NULL. */
-typedef struct ConfigError {
-        char *file;
-        unsigned line, column;
-        char *message;
-        char *source_line;
-} ConfigError;
-
-typedef struct ConfigErrors {
-        ConfigError *items;
-        size_t n, allocated;
-} ConfigErrors;
-
-void config_errors_done(ConfigErrors *e);
 
 /* Parses path. Returns 0 and the config in *ret; or -EINVAL with every error
  * in the file in *errors; or another -errno when the file cannot be read at all

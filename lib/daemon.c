@@ -404,7 +404,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (r < 0) {
                 size_t n = errors.n > 0 ? errors.n : 1;
 
-                log_config_errors(&errors);
+                config_errors_log(&errors);
                 log_error("%s: reload failed (%zu error%s); still running the previous configuration",
                           d->config_path, n, n == 1 ? "" : "s");
                 snprintf(status, sizeof status,
@@ -520,7 +520,7 @@ int daemon_run(const char *config_path) {
         }
         r = config_load(config_path, &d.config, &errors);
         if (r < 0) {
-                log_config_errors(&errors);
+                config_errors_log(&errors);
                 log_error("%s is not valid; not starting", config_path);
                 return EX_CONFIG;
         }

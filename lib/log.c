@@ -11,10 +11,8 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
-#include "config.h"
 #include "log.h"
 #include "table.h"
-#include "utf8.h"
 
 static int max_level = LOG_INFO;
 static bool use_prefix = false;
@@ -139,6 +137,10 @@ static bool journald_listens(void) {
         return stat("/run/systemd/journal/socket", &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+bool log_uses_prefix(void) {
+        return use_prefix;
+}
+
 int log_event(LogEvent kind, int level, const Forward *f, const char *fmt, ...) {
         _cleanup_(freep) char *message = NULL;
         int saved = errno;
@@ -160,52 +162,4 @@ int log_event(LogEvent kind, int level, const Forward *f, const char *fmt, ...) 
 
         errno = saved;
         return 0;
-}
-
-/* The source line, then a caret under column (counted in characters, as
- * libyaml does). Control characters and invalid bytes print as '?', so that a
- * file cannot send escape sequences to the terminal; tabs are kept, and wide
- * characters get two spaces, so that the caret lines up. */
-static void print_caret_line(const char *src, unsigned column) {
-        const unsigned char *s = (const unsigned char *) src;
-        size_t caret = 0, pad = 0;
-        char spaces[1024];
-
-        fputs("  ", stderr);
-        for (unsigned c = 1; *s; c++) {
-                uint32_t ch = 0;
-                size_t n = utf8_decode(s, &ch);
-                bool bad = n == 0 || (utf8_is_control(ch) && ch != '\t');
-
-                if (c < column && pad + 2 < sizeof spaces) {
-                        if (ch == '\t' && !bad)
-                                spaces[pad++] = '\t';
-                        else
-                                for (unsigned w = bad ? 1 : utf8_cell_width(ch); w > 0; w--)
-                                        spaces[pad++] = ' ';
-                        caret = pad;
-                }
-                if (bad)
-                        fputc('?', stderr);
-                else
-                        fwrite(s, 1, n, stderr);
-                s += n ? n : 1;
-        }
-        fprintf(stderr, "\n  %.*s^\n", (int) caret, spaces);
-}
-
-void log_config_errors(const ConfigErrors *errors) {
-        for (size_t i = 0; i < errors->n; i++) {
-                const ConfigError *e = &errors->items[i];
-
-                if (use_prefix)
-                        fprintf(stderr, "<%d>", LOG_ERR);
-                if (e->line > 0)
-                        fprintf(stderr, "%s:%u:%u: %s\n", e->file, e->line, e->column, e->message);
-                else
-                        fprintf(stderr, "%s: %s\n", e->file, e->message);
-                if (e->source_line && e->line > 0)
-                        print_caret_line(e->source_line, e->column);
-        }
-        fflush(stderr);
 }

@@ -56,7 +56,6 @@ struct Forward;
  * secret (no password, token or cookie: nothing here adds one). Returns 0. */
 int log_event(LogEvent kind, int level, const struct Forward *f, const char *fmt, ...) _printf_(4, 5);
 
-struct ConfigErrors;
-/* Prints each error as "FILE:LINE:COLUMN: message", then the source line and
- * a caret under the column. Always printed, whatever the level. */
-void log_config_errors(const struct ConfigErrors *errors);
+/* Whether each line starts with "<N>", the level for journald (which reads
+ * stderr under systemd). */
+bool log_uses_prefix(void);

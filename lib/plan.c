@@ -601,7 +601,9 @@ int plan_compute(const Table *desired, const Table *actual, const PlanOptions *o
         count_in_sync(&c, desired->n);
         p->n_groups = count_groups(desired);
 
-        qsort(c.pending, c.n_pending, sizeof(Pending), pending_cmp);
+        /* pending is NULL when nothing is: qsort() wants a valid pointer */
+        if (c.n_pending > 1)
+                qsort(c.pending, c.n_pending, sizeof(Pending), pending_cmp);
         p->changes = reallocarray(NULL, c.n_pending + 1, sizeof(Change));
         if (!p->changes)
                 return -ENOMEM;
