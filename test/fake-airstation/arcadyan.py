@@ -21,7 +21,7 @@ import time
 import urllib.parse
 
 from server import (Response, escape, parse_range, format_range, valid_ipv4, entries_overlap,
-                    normalize_proto, PPPOE_WANS)
+                    normalize_proto, PPPOE_WANS, split_tcp_udp)
 
 NAME = "arcadyan"
 
@@ -117,14 +117,7 @@ def expand_entry(entries):
         """tcp/udp is a tcp and a udp entry, as portkeep writes it; one entry
         of Proto "both" when the JSON says stored_as: both (the router's own
         UI made it)."""
-        out = []
-        for e in entries:
-                if e["proto"] == "tcp/udp" and not e.get("stored_as"):
-                        out.append(dict(e, proto="tcp"))
-                        out.append(dict(e, proto="udp"))
-                else:
-                        out.append(e)
-        return out
+        return split_tcp_udp(entries, keep=lambda e: e.get("stored_as") == "both")
 
 
 # ---------------------------------------------------------------------------

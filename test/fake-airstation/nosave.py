@@ -8,7 +8,8 @@ README.md.
 """
 
 from server import (Response, escape, normalize_proto, parse_range, format_range,
-                    valid_ipv4, entries_overlap, header_charset, EntryError)
+                    valid_ipv4, entries_overlap, header_charset, EntryError,
+                    split_tcp_udp)
 
 NAME = "nosave"
 
@@ -69,16 +70,10 @@ SECRET_FIELDS = ("nosave_Password",)
 def expand_entry(entries):
         """nosave keeps TCP and UDP apart: a JSON 'tcp/udp' entry is stored as
         two rows, tcp then udp."""
-        out = []
         for e in entries:
                 if e["wan"].startswith("pppoe") or e.get("stored_as"):
                         raise EntryError("pppoe wans and stored_as are arcadyan's")
-                if e["proto"] == "tcp/udp":
-                        out.append(dict(e, proto="tcp"))
-                        out.append(dict(e, proto="udp"))
-                else:
-                        out.append(e)
-        return out
+        return split_tcp_udp(entries)
 
 
 def table_set(st):

@@ -135,6 +135,18 @@ def normalize_entry(d):
         return [e]
 
 
+def split_tcp_udp(entries, keep=lambda e: False):
+        """A JSON 'tcp/udp' entry as the AirStations store it: a tcp row, then
+        a udp row (unless keep(e) says it stays one entry)."""
+        out = []
+        for e in entries:
+                if e["proto"] == "tcp/udp" and not keep(e):
+                        out += [dict(e, proto="tcp"), dict(e, proto="udp")]
+                else:
+                        out.append(e)
+        return out
+
+
 def entry_to_json(e):
         out = {k: e[k] for k in ("group", "proto", "wan", "ports", "lan_ip", "lan_ports")}
         if isinstance(out["proto"], int) and out["proto"] in NUMBER_NAMES:
