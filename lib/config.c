@@ -6,6 +6,7 @@
  * mapping is checked against a table of {key, node type, handler}. Every error
  * is collected with its position; nothing stops at the first one except a
  * syntax error, after which libyaml cannot go on. */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -723,6 +724,9 @@ static void parse_mapping(Parser *p, const Node *m, const char *what, const KeyE
                           size_t n_table, void *base, const Node **found) {
         const Node *keys[16] = {};
 
+        /* keys[] is indexed like table: a table longer than it would write
+         * past its end (and found[] is the caller's, of n_table entries) */
+        assert(n_table <= ELEMENTSOF(keys));
         for (size_t i = 0; i < n_table; i++)
                 found[i] = NULL;
 
