@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "file-util.h"
+#include "macro.h"
+
+int read_file_bounded(const char *path, size_t max, char *buf, size_t *ret_size, struct stat *ret_st,
+                      bool *ret_opened) {
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat st;
+        size_t n = 0;
+
+        *ret_opened = false;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        *ret_opened = true;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (ret_st)
+                *ret_st = st;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if ((size_t) st.st_size > max)
+                return -EFBIG;
+        while (n <= max) {
+                ssize_t k = read(fd, buf + n, max + 1 - n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        int r = -errno;
+
+                        explicit_bzero(buf, n);
+                        return r;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        if (n > max) {
+                explicit_bzero(buf, n);
+                return -EFBIG;
+        }
+        *ret_size = n;
+        return 0;
+}
