@@ -523,6 +523,7 @@ enum {
         ROUTER_PASSWORD_CREDENTIAL,
         ROUTER_FIRMWARE,
         ROUTER_TIMEOUT,
+        ROUTER_DISCOVERY_TIMEOUT,
         ROUTER_AIRSTATION,
         ROUTER_PASSWORD,
         _ROUTER_MAX,
@@ -537,6 +538,8 @@ static const KeyEntry router_table[_ROUTER_MAX] = {
                                          offsetof(Config, password_credential) },
         [ROUTER_FIRMWARE] = { "firmware", NODE_SCALAR, h_firmware, 0 },
         [ROUTER_TIMEOUT] = { "timeout", NODE_SCALAR, h_duration, offsetof(Config, timeout_usec) },
+        [ROUTER_DISCOVERY_TIMEOUT] = { "discovery_timeout", NODE_SCALAR, h_duration,
+                                       offsetof(Config, discovery_timeout_usec) },
         [ROUTER_AIRSTATION] = { "airstation", NODE_MAPPING, h_airstation, 0 },
         [ROUTER_PASSWORD] = { "password", NODE_BAD, h_password, 0, true },
 };
@@ -914,6 +917,10 @@ static bool has_families(const Backend *b) {
         return b->family != NULL;
 }
 
+static bool discovers(const Backend *b) {
+        return b->discovers;
+}
+
 static bool has_section(const Backend *b) {
         return b->section != NULL;
 }
@@ -950,6 +957,11 @@ static void check_driver(Parser *p, const Node *router, const Node **found) {
         if (found[ROUTER_AIRSTATION] && !b->section)
                 node_error(p, found[ROUTER_AIRSTATION], "router.airstation is for driver %s only: remove it",
                            drivers_with(has_section, words, sizeof words));
+        if (found[ROUTER_DISCOVERY_TIMEOUT] && !b->discovers)
+                node_error(p, found[ROUTER_DISCOVERY_TIMEOUT], "discovery_timeout is for a driver that discovers its router (%s): remove it",
+                           drivers_with(discovers, words, sizeof words));
+        else if (found[ROUTER_DISCOVERY_TIMEOUT] && found[ROUTER_URL])
+                node_error(p, found[ROUTER_DISCOVERY_TIMEOUT], "discovery_timeout has no effect with url: remove one of them");
         if (b->needs_url && !found[ROUTER_URL])
                 node_error(p, router, "router has no url: add url: http://192.168.11.1 (the router's address)");
         if (b->needs_password && !found[ROUTER_PASSWORD_FILE] && !found[ROUTER_PASSWORD_CREDENTIAL] &&
@@ -1055,6 +1067,7 @@ static Config *config_new(const char *name) {
         *c = (Config){
                 .backend = registry_default(),
                 .timeout_usec = 10 * USEC_PER_SEC,
+                .discovery_timeout_usec = 2 * USEC_PER_SEC,
                 .interval_usec = 5 * 60 * USEC_PER_SEC,
                 .prune = PRUNE_MANAGED,
                 .max_deletes = 8,

@@ -26,6 +26,7 @@ typedef struct Config {
         char *password_file;       /* NULL if not set */
         char *password_credential; /* NULL if not set */
         uint64_t timeout_usec;     /* default 10s */
+        uint64_t discovery_timeout_usec; /* default 2s, without url (upnp) */
         char *airstation_page;     /* router.airstation.page override, or NULL */
         char *airstation_action;   /* router.airstation.action override, or NULL */
 

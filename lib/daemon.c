@@ -325,6 +325,14 @@ static void daemon_pass(Daemon *d) {
 
         log_debug("pass started");
         r = pass_run(s.router, d->config, PASS_APPLY, false, &res);
+        if (router_external_address(s.router)[0]) {
+                char *e = strdup(router_external_address(s.router));
+
+                if (e) {
+                        free(d->state.external);
+                        d->state.external = e;
+                }
+        }
         session_close(&s);
 
         if (d->stopping) {

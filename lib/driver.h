@@ -34,6 +34,9 @@ struct Router {
         void *progress_userdata;
         bool logged_in;
         char error[512];                /* router_error(); no secrets */
+        char info[512];                 /* router_info(): what the driver found, set at login */
+        char warning[512];              /* router_warning(): set at login */
+        char external[64];              /* router_external_address(): set at login, "" if unknown */
         ssize_t error_step;             /* router_error_step(); -1 */
         void *data;
 };

@@ -157,7 +157,8 @@ static int absolute_password_file(const Config *c, char **ret) {
 static void write_router(const Config *c, const char *password_file, FILE *f) {
         fputs("router:\n", f);
         fprintf(f, "  driver: %s\n", c->backend->driver);
-        write_key(f, "  ", "url", c->url);
+        if (c->url)
+                write_key(f, "  ", "url", c->url);
         if (c->username)
                 write_key(f, "  ", "username", c->username);
         if (password_file)
@@ -295,7 +296,7 @@ int export_write(const Table *t, const Config *c, const char *family, FILE *f, s
                 if (preset_load(preset_names[i], &presets[n_presets]) >= 0)
                         n_presets++;
 
-        fprintf(f, "# portkeep export: the table of the router at %s", c->url);
+        fprintf(f, "# portkeep export: the table of the router at %s", c->url ?: "(found by discovery)");
         if (family)
                 fprintf(f, " (firmware family %s)", family);
         fputs(",\n# as read; every group on the router is listed, so all are managed.\n", f);

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "log.h"
 #include "macro.h"
 #include "pass.h"
+#include "time-util.h"
 #include "utf8.h"
 
 #define FWD_MAX 128
@@ -45,10 +48,17 @@ const char *pass_password_source(const Config *c, char *buf, size_t size) {
 bool pass_group_is_managed(const Config *c, const char *group) {
         if (!group)
                 return false;
+        if (c->backend->marks_ownership)
+                return true; /* the router marks portkeep's entries, and only those have a group */
         for (size_t i = 0; i < c->n_groups; i++)
                 if (streq(c->groups[i], group))
                         return true;
         return false;
+}
+
+/* The router as messages name it. */
+static const char *where(const Config *c) {
+        return c->url ?: "the router found by discovery";
 }
 
 static const char *fwd(const Forward *f, char buf[static FWD_MAX]) {
@@ -87,30 +97,30 @@ static void fail_contact(PassResult *res, Router *r, const Config *c, PassStage 
         case -EACCES:
                 fail(res, PASS_FAILED, stage, error,
                      "the router at %s rejected the login: %s; check router.username ('%s') and the password in %s",
-                     c->url, router_words(r, error), c->username ? c->username : "admin",
+                     where(c), router_words(r, error), c->username ? c->username : "admin",
                      pass_password_source(c, pw, sizeof pw));
                 break;
         case -EBADMSG:
                 fail(res, PASS_FAILED, stage, error,
                      "could not %s the router at %s: unexpected answer: %s; check router.url and router.firmware in %s",
-                     doing, c->url, router_words(r, error), c->path ? c->path : "the config file");
+                     doing, where(c), router_words(r, error), c->path ? c->path : "the config file");
                 break;
         case -ENOSYS:
-                fail(res, PASS_FAILED, stage, error, "cannot %s the router at %s: %s", doing, c->url,
+                fail(res, PASS_FAILED, stage, error, "cannot %s the router at %s: %s", doing, where(c),
                      router_words(r, error));
                 break;
         case -ECANCELED:
                 fail(res, PASS_FAILED, stage, error, "aborted while trying to %s the router at %s", doing,
-                     c->url);
+                     where(c));
                 break;
         default:
                 if (router_error_is_unreachable(error))
                         fail(res, PASS_FAILED, stage, error,
                              "could not %s the router at %s: %s; check router.url and that the router is on",
-                             doing, c->url, router_words(r, error));
+                             doing, where(c), router_words(r, error));
                 else
                         fail(res, PASS_FAILED, stage, error, "could not %s the router at %s: %s", doing,
-                             c->url, router_words(r, error));
+                             where(c), router_words(r, error));
         }
 }
 
@@ -147,7 +157,7 @@ static void fail_change(PassResult *res, Router *r, const Config *c, const Step 
                 if (router_error_is_unreachable(error))
                         fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error,
                              "lost the router at %s while %s %s: %s; check that the router is on",
-                             c->url, verb, fwd(&s->f, b), router_words(r, error));
+                             where(c), verb, fwd(&s->f, b), router_words(r, error));
                 else
                         fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error, "%s %s failed: %s", verb,
                              fwd(&s->f, b), router_words(r, error));
@@ -195,14 +205,25 @@ static void fail_guard(PassResult *res, const Config *c, const Plan *p, int erro
         append(res, ".");
 }
 
-static int make_plan(const Config *c, const Table *actual, bool split, bool force, Plan **ret) {
+/* A lease shorter than this is renewed: three passes' worth, an hour at least. */
+static uint32_t renew_below(const Config *c) {
+        uint64_t s = 3 * c->interval_usec / USEC_PER_SEC;
+
+        return s < 3600 ? 3600 : s > UINT32_MAX ? UINT32_MAX : (uint32_t) s;
+}
+
+static int make_plan(const Config *c, const Table *actual, const Backend *b, bool force, bool renew,
+                     Plan **ret) {
         PlanOptions o = {
                 .prune = c->prune,
                 .max_deletes = c->max_deletes,
                 .force = force,
                 .managed_groups = c->groups,
                 .n_managed_groups = c->n_groups,
-                .split_tcp_udp = split,
+                .split_tcp_udp = b->splits_tcp_udp,
+                .split_port_ranges = b->splits_port_ranges,
+                .grouped_are_managed = b->marks_ownership,
+                .renew_below_sec = renew ? renew_below(c) : 0,
                 .source = c->path,
         };
 
@@ -213,7 +234,7 @@ static void log_step_done(const Step *s, const char *prefix) {
         char b[FWD_MAX];
 
         log_event(s->add ? LOG_EVENT_FORWARD_ADDED : LOG_EVENT_FORWARD_DELETED, LOG_INFO, &s->f, "%s%s %s",
-                  prefix, s->add ? "added" : "deleted", fwd(&s->f, b));
+                  prefix, s->renew ? "renewed the lease of" : s->add ? "added" : "deleted", fwd(&s->f, b));
 }
 
 static int do_step(Router *r, const Step *s, const char *prefix) {
@@ -315,7 +336,7 @@ static void fail_batch(PassResult *res, Router *r, const Config *c, const Steps 
                 if (router_error_is_unreachable(error))
                         fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error,
                              "lost the router at %s while writing %zu changes (%s): %s; check that the router is on",
-                             c->url, n, list ?: "?", router_words(r, error));
+                             where(c), n, list ?: "?", router_words(r, error));
                 else
                         fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error, "writing %zu changes (%s) failed: %s", n,
                              list ?: "?", router_words(r, error));
@@ -449,6 +470,8 @@ static void describe_differences(PassResult *res, const Plan *p) {
                 case CHANGE_REPLACE:
                         append(res, "; %s stored as %s", fwd(&ch->new, a), fwd(&ch->old, b));
                         break;
+                default:
+                        break; /* a renewal is no difference */
                 }
         }
         for (size_t i = 0; i < p->n_conflicts; i++)
@@ -469,7 +492,7 @@ static int verify(Router *r, const Config *c, bool force, PassResult *res) {
         }
         res->have_final = true;
 
-        k = make_plan(c, &res->final, router_splits_tcp_udp(r), force, &res->verify_plan);
+        k = make_plan(c, &res->final, router_backend(r), force, false, &res->verify_plan);
         if (k < 0) {
                 fail(res, PASS_FAILED, PASS_STAGE_VERIFY, k, "verify failed: could not compare the table: %s",
                      strerror(-k));
@@ -557,9 +580,13 @@ int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *
                 goto finish;
         }
         if (router_backend(r) != c->backend)
-                log_debug("logged in to %s (firmware: auto detected %s from /login.html)", c->url, router_family(r));
+                log_debug("logged in to %s (firmware: auto detected %s from /login.html)", where(c), router_family(r));
         else
-                log_debug("logged in to %s (%s)", c->url, router_family(r));
+                log_debug("logged in to %s (%s)", c->url ?: "the router", router_family(r));
+        if (router_info(r)[0])
+                log_debug("%s", router_info(r));
+        if (router_warning(r)[0] && mode != PASS_SHOW)
+                log_warning("%s", router_warning(r));
 
         k = router_read(r, &ret->initial);
         if (k < 0) {
@@ -573,7 +600,7 @@ int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *
                 goto finish;
         }
 
-        k = make_plan(c, &ret->initial, router_splits_tcp_udp(r), force, &ret->plan);
+        k = make_plan(c, &ret->initial, router_backend(r), force, true, &ret->plan);
         if (k < 0) {
                 fail(ret, PASS_FAILED, PASS_STAGE_PLAN, k, "could not compute the plan: %s", strerror(-k));
                 if (k == -ENOMEM)
@@ -594,13 +621,13 @@ int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *
 finish:
         k = router_logout(r);
         if (k < 0)
-                log_debug("logout from %s failed, ignoring: %s", c->url, router_words(r, k));
+                log_debug("logout from %s failed, ignoring: %s", where(c), router_words(r, k));
         if (ret->outcome == PASS_FAILED && !ret->message)
                 q = -ENOMEM;
         return q;
 }
 
-void pass_print_table(const Table *t, const Config *c, FILE *f) {
+void pass_print_table(const Table *t, const Config *c, const char *external, FILE *f) {
         size_t managed = 0;
 
         fprintf(f, "   %-16s %-8s %-15s %-12s %s\n", "GROUP", "PROTO", "WAN", "PORTS", "LAN");
@@ -618,17 +645,29 @@ void pass_print_table(const Table *t, const Config *c, FILE *f) {
                         ipv4_to_string(x->lan_ip, lan));
                 if (port_range_is_set(x->lan_ports))
                         fprintf(f, ":%s", port_range_to_string(x->lan_ports, lp));
+                if (x->lease_sec > 0)
+                        fprintf(f, "  (lease %s left)", format_duration((uint64_t) x->lease_sec * USEC_PER_SEC,
+                                                                      (char[32]){}));
                 fputc('\n', f);
         }
         fprintf(f, "%zu forward%s, %zu managed (*)\n", t->n, t->n == 1 ? "" : "s", managed);
+        if (external && *external)
+                fprintf(f, "external address: %s\n", external);
 }
 
-void pass_print_table_json(const Table *t, const Config *c, FILE *f) {
+void pass_print_table_json(const Table *t, const Config *c, const char *external, FILE *f) {
         fputs("{\"version\":1,\"forwards\":[", f);
         for (size_t i = 0; i < t->n; i++) {
                 fputs(i ? ",{" : "{", f);
                 forward_print_json_members(&t->items[i], f);
+                if (t->items[i].lease_sec > 0)
+                        fprintf(f, ",\"lease_seconds\":%" PRIu32, t->items[i].lease_sec);
                 fprintf(f, ",\"managed\":%s}", pass_group_is_managed(c, t->items[i].group) ? "true" : "false");
         }
-        fputs("]}\n", f);
+        fputc(']', f);
+        if (external && *external) {
+                fputs(",\"external_address\":", f);
+                json_write_string(f, external);
+        }
+        fputs("}\n", f);
 }

@@ -82,6 +82,6 @@ bool pass_group_is_managed(const Config *c, const char *group);
 
 /* show: the table, one forward a line, managed entries marked with '*', and
  * a summary line. */
-void pass_print_table(const Table *t, const Config *c, FILE *f);
+void pass_print_table(const Table *t, const Config *c, const char *external, FILE *f);
 /* show --json: {"version":1,"forwards":[{group,proto,wan,ports,lan_ip,lan_ports,managed}]} */
-void pass_print_table_json(const Table *t, const Config *c, FILE *f);
+void pass_print_table_json(const Table *t, const Config *c, const char *external, FILE *f);

@@ -24,6 +24,7 @@
  * (overlapping key). It still counts toward max_deletes, the guard that stops a
  * wrong file from emptying the router. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +161,7 @@ static int push_pending(Ctx *c, ChangeAction action, const Forward *new, const F
                 }
         }
         c->n_pending++;
-        if (action != CHANGE_ADD)
+        if (action == CHANGE_DELETE || action == CHANGE_REPLACE)
                 c->plan->n_deletes++;
         return 0;
 }
@@ -317,6 +318,8 @@ static int match_same_key(Ctx *c, Decl *d) {
                 if (forward_equal(a, &d->f)) {
                         c->entry[e] = ENTRY_IN_SYNC;
                         d->state = DECL_IN_SYNC;
+                        if (a->lease_sec > 0 && a->lease_sec < c->o->renew_below_sec)
+                                return push_pending(c, CHANGE_RENEW, &d->f, a, rank_declared(c, d));
                         return 0;
                 }
                 /* a managed entry before an unmanaged one */
@@ -412,23 +415,48 @@ static int decl_cmp(const void *x, const void *y) {
         return a->origin < b->origin ? -1 : a->origin > b->origin;
 }
 
+/* How many entries the router stores for f: tcp/udp two with
+ * split_tcp_udp, a port range one per port with split_port_ranges. */
+static size_t entries_for(const PlanOptions *o, const Forward *f) {
+        size_t n = o->split_tcp_udp && f->proto == PROTO_TCP_UDP ? 2 : 1;
+
+        if (o->split_port_ranges && port_range_is_set(f->ports))
+                n *= (size_t) (f->ports.last - f->ports.first) + 1;
+        return n;
+}
+
 static int expand_declared(Ctx *c, const Table *desired) {
         _cleanup_(freep) Decl *byk = NULL;
-        size_t n = 0;
+        size_t n = 0, total = 0;
 
-        c->decls = reallocarray(NULL, desired->n * 2 + 1, sizeof(Decl));
+        for (size_t i = 0; i < desired->n; i++)
+                total += entries_for(c->o, &desired->items[i]);
+        c->decls = reallocarray(NULL, total + 1, sizeof(Decl));
         if (!c->decls)
                 return -ENOMEM;
         for (size_t i = 0; i < desired->n; i++) {
                 const Forward *f = &desired->items[i];
+                bool split = c->o->split_tcp_udp && f->proto == PROTO_TCP_UDP;
+                bool ranges = c->o->split_port_ranges && port_range_is_set(f->ports);
+                unsigned width = ranges ? (unsigned) (f->ports.last - f->ports.first) + 1 : 1;
 
-                if (c->o->split_tcp_udp && f->proto == PROTO_TCP_UDP) {
-                        c->decls[n] = (Decl){ .f = *f, .origin = i };
-                        c->decls[n++].f.proto = PROTO_TCP;
-                        c->decls[n] = (Decl){ .f = *f, .origin = i };
-                        c->decls[n++].f.proto = PROTO_UDP;
-                } else
-                        c->decls[n++] = (Decl){ .f = *f, .origin = i };
+                for (int k = 0; k < (split ? 2 : 1); k++)
+                        for (unsigned j = 0; j < width; j++) {
+                                Decl *d = &c->decls[n++];
+
+                                *d = (Decl){ .f = *f, .origin = i };
+                                if (split)
+                                        d->f.proto = k == 0 ? PROTO_TCP : PROTO_UDP;
+                                if (ranges) {
+                                        /* pairwise, or every port to one LAN port */
+                                        bool one = f->lan_ports.first == f->lan_ports.last;
+
+                                        d->f.ports = (PortRange){ f->ports.first + j, f->ports.first + j };
+                                        d->f.lan_ports = one ? f->lan_ports
+                                                             : (PortRange){ f->lan_ports.first + j,
+                                                                            f->lan_ports.first + j };
+                                }
+                        }
         }
         c->n_decls = n;
 
@@ -538,9 +566,11 @@ static int ctx_index_actual(Ctx *c) {
                 const Forward *a = &actual->items[i];
 
                 c->sorted[i] = a;
-                c->managed[i] = a->group && c->o->n_managed_groups > 0 && !wan_is_pppoe(a->wan) &&
+                c->managed[i] = a->group && !wan_is_pppoe(a->wan) &&
+                                (c->o->grouped_are_managed ||
+                                 (c->o->n_managed_groups > 0 &&
                                 bsearch(&a->group, groups, c->o->n_managed_groups,
-                                        sizeof(char *), string_cmp);
+                                        sizeof(char *), string_cmp)));
         }
         qsort(c->sorted, n, sizeof(Forward *), sorted_cmp);
 
@@ -704,10 +734,11 @@ int plan_steps(const Plan *p, Steps *ret) {
                                 return r;
                 }
         for (size_t i = 0; i < p->n_changes; i++)
-                if (p->changes[i].action == CHANGE_ADD) {
+                if (p->changes[i].action == CHANGE_ADD || p->changes[i].action == CHANGE_RENEW) {
                         r = steps_push(&s, true, &p->changes[i].new);
                         if (r < 0)
                                 return r;
+                        s.items[s.n - 1].renew = p->changes[i].action == CHANGE_RENEW;
                 }
         *ret = s;
         s = (Steps){};
@@ -724,6 +755,8 @@ int plan_undo_steps(const Steps *steps, size_t n_done, Steps *ret) {
         if (r < 0)
                 return r;
         for (size_t i = n_done; i > 0; i--) {
+                if (steps->items[i - 1].renew)
+                        continue; /* the entry was there before, and is */
                 r = steps_push(&s, !steps->items[i - 1].add, &steps->items[i - 1].f);
                 if (r < 0)
                         return r;
@@ -814,11 +847,12 @@ static void print_part(FILE *f, bool *first, const char *sep) {
 }
 
 static void print_summary(const Plan *p, FILE *f) {
-        size_t n[3] = {};
-        static const char *const what[3] = {
-                [CHANGE_ADD] = "to add", [CHANGE_REPLACE] = "to replace", [CHANGE_DELETE] = "to delete"
+        size_t n[_CHANGE_MAX] = {};
+        static const char *const what[_CHANGE_MAX] = {
+                [CHANGE_ADD] = "to add", [CHANGE_REPLACE] = "to replace", [CHANGE_DELETE] = "to delete",
+                [CHANGE_RENEW] = "lease to renew",
         };
-        static const ChangeAction order[3] = { CHANGE_ADD, CHANGE_REPLACE, CHANGE_DELETE };
+        static const ChangeAction order[_CHANGE_MAX] = { CHANGE_ADD, CHANGE_REPLACE, CHANGE_DELETE, CHANGE_RENEW };
         bool first = true, first_change = true;
 
         for (size_t i = 0; i < p->n_changes; i++)
@@ -829,7 +863,7 @@ static void print_summary(const Plan *p, FILE *f) {
                         p->n_declared == 1 ? "" : "s", p->n_groups, p->n_groups == 1 ? "" : "s");
                 first = false;
         }
-        for (size_t k = 0; k < 3; k++)
+        for (size_t k = 0; k < _CHANGE_MAX; k++)
                 if (n[order[k]] > 0) {
                         print_part(f, &first_change, ", ");
                         fprintf(f, "%zu %s", n[order[k]], what[order[k]]);
@@ -868,6 +902,12 @@ void plan_print(const Plan *p, FILE *f) {
                         print_row('~', width, &ch->new, f);
                         print_was(ch, f);
                         break;
+                case CHANGE_RENEW:
+                        print_row('*', width, &ch->new, f);
+                        fprintf(f, "  (lease renewed: %" PRIu32 "s left)", ch->old.lease_sec);
+                        break;
+                default:
+                        break;
                 }
                 fputc('\n', f);
         }
@@ -891,8 +931,11 @@ static const char *action_to_string(ChangeAction a) {
                 return "delete";
         case CHANGE_REPLACE:
                 return "replace";
+        case CHANGE_RENEW:
+                return "renew";
+        default:
+                return "?";
         }
-        return "?";
 }
 
 void plan_print_json(const Plan *p, FILE *f) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -9,7 +10,9 @@
 
 /* The plan engine of doc/design.md ("Data model"): pure, no I/O but printing. */
 
-typedef enum { CHANGE_ADD, CHANGE_DELETE, CHANGE_REPLACE } ChangeAction;
+/* CHANGE_RENEW: an entry equal to the file's whose lease runs short, added
+ * again in place (UPnP), which is not a delete. */
+typedef enum { CHANGE_ADD, CHANGE_DELETE, CHANGE_REPLACE, CHANGE_RENEW, _CHANGE_MAX } ChangeAction;
 
 typedef struct Change {
         ChangeAction action;
@@ -29,6 +32,9 @@ typedef struct PlanOptions {
         char *const *managed_groups; /* groups named in the file */
         size_t n_managed_groups;
         bool split_tcp_udp;          /* the router stores tcp/udp as a tcp and a udp entry */
+        bool split_port_ranges;      /* ... and a port range as one entry per port */
+        bool grouped_are_managed;    /* every entry with a group is portkeep's (the router marks them) */
+        uint32_t renew_below_sec;    /* renew entries whose lease_sec is below this; 0: never */
         const char *source;          /* config file name for messages (FILE:LINE:COLUMN), or NULL */
 } PlanOptions;
 
@@ -55,6 +61,7 @@ typedef struct Plan {
  * old entry and an add of the new. */
 typedef struct Step {
         bool add;  /* false: delete */
+        bool renew; /* an add that renews an equal entry: nothing to undo */
         Forward f;
 } Step;
 

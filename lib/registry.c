@@ -8,6 +8,7 @@
 #include "lock.h"
 #include "macro.h"
 #include "registry.h"
+#include "upnp.h"
 
 static int lock_name_url(const Config *c, char **ret) {
         return lock_name_from_url(c->url ?: "", ret);
@@ -65,9 +66,24 @@ static const Backend rows[] = {
         },
         {
                 .driver = "upnp",
-                .missing = "the upnp driver is not built yet in this version of portkeep; for an AirStation use driver: airstation",
+#if HAVE_MINIUPNPC
+                .ops = &upnp_driver,
+#endif
+                .missing = "the upnp driver is not in this build of portkeep: install libminiupnpc-dev and build again (meson setup -Dupnp=enabled); for an AirStation use driver: airstation",
+                .group_required = true,
+                /* the description is "portkeep:<group>"; miniupnpd keeps 63
+                 * bytes and escapes no XML (doc/upnp.md) */
+                .group_max_bytes = UPNP_DESCRIPTION_MAX - (sizeof(UPNP_DESCRIPTION_PREFIX) - 1),
+                .ascii_groups = true,
+                .group_refused_chars = "<>&\"'",
+                .group_why = "miniupnpd stores the description as it comes, without XML escapes",
                 .ports_only = true,
                 .ports_only_hint = "UPnP maps only TCP and UDP; for VPNs enable the router's PPTP/IPsec passthrough, or use driver: airstation",
+                .splits_tcp_udp = true,
+                .splits_port_ranges = true,
+                .max_port_range = 100,
+                .discovers = true,
+                .marks_ownership = true, /* the "portkeep:" description */
                 .lock_name = lock_name_url_or_discovered,
         },
 };
@@ -163,6 +179,15 @@ int backend_check_group(const Backend *b, const char *group, char *why, size_t s
                                          group, backend_label(b, label, sizeof label));
                                 return -EPROTONOSUPPORT;
                         }
+        if (b->group_refused_chars) {
+                const char *c = strpbrk(group, b->group_refused_chars);
+
+                if (c) {
+                        snprintf(why, size, "group name '%s' holds '%c', which %s cannot carry (%s): rename it", group,
+                                 *c, backend_label(b, label, sizeof label), b->group_why);
+                        return -EPROTONOSUPPORT;
+                }
+        }
         return 0;
 }
 
@@ -176,6 +201,13 @@ int backend_check_forward(const Backend *b, const Forward *f, char *why, size_t 
         if (b->ports_only && !proto_has_ports(f->proto)) {
                 snprintf(why, size, "proto %s cannot be forwarded by %s: %s", proto_to_string(f->proto, proto),
                          backend_label(b, label, sizeof label), b->ports_only_hint);
+                return -EPROTONOSUPPORT;
+        }
+        if (b->splits_port_ranges && b->max_port_range > 0 &&
+            (unsigned) (f->ports.last - f->ports.first) + 1 > b->max_port_range) {
+                snprintf(why, size, "port range %u-%u is %u ports; %s maps one entry per port, at most %u for one forward: split it",
+                         f->ports.first, f->ports.last, (unsigned) (f->ports.last - f->ports.first) + 1,
+                         backend_label(b, label, sizeof label), b->max_port_range);
                 return -EPROTONOSUPPORT;
         }
         if (f->proto != PROTO_ALL && f->proto != PROTO_TCP_UDP && (f->proto < 0 || f->proto > 255)) {

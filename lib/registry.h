@@ -31,10 +31,17 @@ typedef struct Backend {
         size_t group_max_bytes;
         bool group_required;         /* every entry carries a group name */
         bool ascii_groups;           /* only printable ASCII in group names */
+        const char *group_refused_chars; /* and none of these, or NULL */
+        const char *group_why;       /* why, for the message */
         size_t max_entries;
         bool ports_only;             /* only tcp and udp (and tcp/udp) */
         const char *ports_only_hint; /* what to do instead, for ports_only */
         bool splits_tcp_udp;         /* tcp/udp is stored as a tcp and a udp entry */
+        bool splits_port_ranges;     /* a port range is one entry per port */
+        unsigned max_port_range;     /* then the most ports one forward may span */
+        bool discovers;              /* finds the router without router.url */
+        bool marks_ownership;        /* the router keeps which entries are portkeep's
+                                      * (group set only on those): all of them are managed */
 
         /* firmware: auto: whether the login page (NUL-terminated UTF-8) is
          * this family's; NULL for families that are not detected. */

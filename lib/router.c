@@ -111,6 +111,18 @@ const char *router_error(const Router *r) {
         return r->error;
 }
 
+const char *router_info(const Router *r) {
+        return r->info;
+}
+
+const char *router_warning(const Router *r) {
+        return r->warning;
+}
+
+const char *router_external_address(const Router *r) {
+        return r->external;
+}
+
 int router_login(Router *r) {
         int k;
 

@@ -79,6 +79,13 @@ int router_check_add(Router *r, const Forward *f);
 int router_logout(Router *r);
 
 const char *router_error(const Router *r);
+/* After login, "" or one line: what the driver found (for -v), and what the
+ * user should know (a router whose external address the Internet cannot
+ * reach). */
+const char *router_info(const Router *r);
+const char *router_warning(const Router *r);
+/* The router's Internet-side address as it reported it at login, or "". */
+const char *router_external_address(const Router *r);
 
 /* NULL when this build has a driver for c, else why not (one line). */
 const char *router_driver_missing(const Config *c);

@@ -19,6 +19,7 @@ void state_done(State *s) {
                 return;
         free(s->config);
         free(s->router);
+        free(s->external);
         free(s->result);
         free(s->status);
         *s = (State){};
@@ -42,6 +43,7 @@ static void state_print(const State *s, FILE *f) {
                    "VERSION=1\nPID=%ld\n", (long) s->pid);
         write_string(f, "CONFIG", s->config);
         write_string(f, "ROUTER", s->router);
+        write_string(f, "EXTERNAL", s->external);
         write_string(f, "STATUS", s->status);
         if (s->next_pass_usec > 0)
                 fprintf(f, "NEXT_PASS=%" PRIu64 "\n", s->next_pass_usec);
@@ -132,6 +134,8 @@ static int state_assign(State *s, const char *key, const char *v, bool *have_ver
                 r = set_string(&s->config, v);
         else if (streq(key, "ROUTER"))
                 r = set_string(&s->router, v);
+        else if (streq(key, "EXTERNAL"))
+                r = set_string(&s->external, v);
         else if (streq(key, "STATUS"))
                 r = set_string(&s->status, v);
         else if (streq(key, "RESULT"))

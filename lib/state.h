@@ -33,6 +33,7 @@ typedef struct State {
         pid_t pid;
         char *config;
         char *router;
+        char *external;                      /* the router's external address at the last pass, or NULL */
         bool have_last_pass;
         uint64_t started_usec, finished_usec; /* CLOCK_REALTIME */
         char *result;

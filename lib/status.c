@@ -93,6 +93,8 @@ void status_print(const State *s, bool running, uint64_t now_usec, FILE *f) {
                 fprintf(f, "daemon:    not running (was pid %ld)\n", (long) s->pid);
         fprintf(f, "config:    %s\n", s->config ? s->config : "?");
         fprintf(f, "router:    %s\n", s->router ? s->router : "?");
+        if (s->external)
+                fprintf(f, "external:  %s\n", s->external);
         fprintf(f, "status:    %s\n", s->status ? s->status : "?");
         if (s->have_last_pass) {
                 fprintf(f, "last pass: %s, %u change%s, finished %s (%s", s->result ? s->result : "?", s->changes,
@@ -126,7 +128,7 @@ static void json_time(FILE *f, uint64_t usec) {
 void status_print_json(const State *s, bool running, FILE *f) {
         if (!s) {
                 fputs("{\"version\":1,\"running\":false,\"pid\":null,\"config\":null,\"router\":null,"
-                      "\"last_pass\":null,\"next_pass\":null,\"status\":null}\n", f);
+                      "\"external_address\":null,\"last_pass\":null,\"next_pass\":null,\"status\":null}\n", f);
                 return;
         }
         fprintf(f, "{\"version\":1,\"running\":%s,\"pid\":%ld,\"config\":", running ? "true" : "false",
@@ -134,6 +136,8 @@ void status_print_json(const State *s, bool running, FILE *f) {
         json_write_string(f, s->config);
         fputs(",\"router\":", f);
         json_write_string(f, s->router);
+        fputs(",\"external_address\":", f);
+        json_write_string(f, s->external);
         fputs(",\"last_pass\":", f);
         if (s->have_last_pass) {
                 fputs("{\"started\":", f);

@@ -77,6 +77,9 @@ typedef struct Forward {
         PortRange lan_ports;  /* normalised: equal to ports when "same as WAN" */
         /* where it came from: config position (1-based; 0 for router entries) */
         unsigned line, column;
+        /* the lease left, in seconds, as the router reported it (UPnP); 0:
+         * permanent or not leased. Not part of key or value. */
+        uint32_t lease_sec;
         /* driver's row id in the read it came from, -1 if none; only valid
          * until the next read of the router (never reuse across reads) */
         int router_id;

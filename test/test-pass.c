@@ -557,14 +557,15 @@ static void test_batch_verify(void) {
         CHECK(table_equal(&m.table, &c.desired));
 }
 
-static char *capture(void (*print)(const Table *, const Config *, FILE *), const Table *t, const Config *c) {
+static char *capture(void (*print)(const Table *, const Config *, const char *, FILE *), const Table *t,
+                     const Config *c) {
         char *buf = NULL;
         size_t size = 0;
         FILE *f = open_memstream(&buf, &size);
 
         if (!f)
                 abort();
-        print(t, c, f);
+        print(t, c, NULL, f);
         fclose(f);
         return buf;
 }

@@ -21,6 +21,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE = os.path.join(os.path.dirname(HERE), "fake-airstation")
 PORTKEEP = os.environ.get("PORTKEEP") or (sys.argv[1] if len(sys.argv) > 1 else "portkeep")
 
+
+def upnp_built():
+        """Whether this build has the upnp driver: config-build.h of the build
+        directory, which meson runs the tests in (cmd/portkeep beside it)."""
+        build = os.path.dirname(os.path.dirname(os.path.abspath(PORTKEEP)))
+        try:
+                with open(os.path.join(build, "config-build.h")) as f:
+                        return "#define HAVE_MINIUPNPC 1" in f.read()
+        except OSError:
+                return False
+
+
+UPNP_BUILT = upnp_built()
+
 PASSWORD = "Tr0ub4dor&3-not-in-output"
 
 PPTP = [
@@ -181,7 +195,7 @@ class PortkeepTest(unittest.TestCase):
                 self.config = path
                 return path
 
-        def portkeep(self, *args, config=None, env=None, timeout=60):
+        def portkeep(self, *args, config=None, env=None, timeout=60, wrap=()):
                 e = dict(os.environ)
                 e.pop("PORTKEEP_CONFIG", None)
                 e.pop("CREDENTIALS_DIRECTORY", None)
@@ -190,7 +204,7 @@ class PortkeepTest(unittest.TestCase):
                 e["no_proxy"] = "*"
                 if env:
                         e.update(env)
-                argv = [PORTKEEP, "-c", config or self.config] + list(args)
+                argv = list(wrap) + [os.path.abspath(PORTKEEP), "-c", config or self.config] + list(args)
                 p = subprocess.run(argv, env=e, capture_output=True, timeout=timeout,
                                    stdin=subprocess.DEVNULL)
                 out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
