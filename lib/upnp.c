@@ -6,6 +6,22 @@
  * is one protocol (TCP or UDP) and one external port: the plan splits
  * tcp/udp and port ranges for this driver (its registry row). */
 #include "config-build.h"
+#include "table.h"
+#include "upnp.h"
+
+const char *upnp_address_unreachable(const char *address) {
+        uint32_t a;
+
+        if (!address[0] || ipv4_from_string(address, &a) < 0 || a == 0)
+                return "no external address";
+        if ((a >> 24) == 10 || (a >> 20) == (172u << 4 | 1) || (a >> 16) == (192u << 8 | 168))
+                return "a private address";
+        if ((a >> 22) == (100u << 2 | 1))
+                return "a carrier-grade NAT address (100.64.0.0/10)";
+        if ((a >> 16) == (169u << 8 | 254) || (a >> 24) == 127)
+                return "a link-local or loopback address";
+        return NULL;
+}
 
 #if HAVE_MINIUPNPC
 
@@ -122,22 +138,6 @@ static int command_error(Router *r, int code, const char *what) {
                                 words ?: "(no description)");
 }
 
-/* Whether the address is one the Internet cannot reach: none, private,
- * link-local, loopback, or carrier-grade NAT (100.64.0.0/10). */
-static const char *unreachable_kind(const char *address) {
-        uint32_t a;
-
-        if (!address[0] || ipv4_from_string(address, &a) < 0 || a == 0)
-                return "no external address";
-        if ((a >> 24) == 10 || (a >> 20) == (172u << 4 | 1) || (a >> 16) == (192u << 8 | 168))
-                return "a private address";
-        if ((a >> 22) == (100u << 2 | 1))
-                return "a carrier-grade NAT address (100.64.0.0/10)";
-        if ((a >> 16) == (169u << 8 | 254) || (a >> 24) == 127)
-                return "a link-local or loopback address";
-        return NULL;
-}
-
 static int find_device(Router *r) {
         static const char *const types[] = {
                 "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
@@ -197,7 +197,7 @@ static int upnp_login(Router *r) {
         snprintf(r->external, sizeof r->external, "%s", u->external);
         snprintf(r->info, sizeof r->info, "UPnP IGD %s, control URL %s, this host %s, external address %s",
                  u->urls.rootdescURL ?: "?", control(r), u->lanaddr, u->external[0] ? u->external : "(none)");
-        kind = unreachable_kind(u->external);
+        kind = upnp_address_unreachable(u->external);
         if (kind)
                 snprintf(r->warning, sizeof r->warning,
                          "the router reports %s as its external address (%s): forwards cannot be reached from the Internet",
