@@ -78,6 +78,7 @@ static const Backend rows[] = {
                 .group_refused_chars = "<>&\"'",
                 .group_why = "miniupnpd stores the description as it comes, without XML escapes",
                 .ports_only = true,
+                .wan_router_only = true, /* the remote host stays empty */
                 .ports_only_hint = "UPnP maps only TCP and UDP; for VPNs enable the router's PPTP/IPsec passthrough, or use driver: airstation",
                 .splits_tcp_udp = true,
                 .splits_port_ranges = true,
@@ -201,6 +202,11 @@ int backend_check_forward(const Backend *b, const Forward *f, char *why, size_t 
         if (b->ports_only && !proto_has_ports(f->proto)) {
                 snprintf(why, size, "proto %s cannot be forwarded by %s: %s", proto_to_string(f->proto, proto),
                          backend_label(b, label, sizeof label), b->ports_only_hint);
+                return -EPROTONOSUPPORT;
+        }
+        if (b->wan_router_only && f->wan != WAN_ROUTER) {
+                snprintf(why, size, "wan %s cannot be set for %s, which maps on the router's own address only: use wan: router",
+                         wan_to_string(f->wan, (char[16]){}), backend_label(b, label, sizeof label));
                 return -EPROTONOSUPPORT;
         }
         if (b->splits_port_ranges && b->max_port_range > 0 &&

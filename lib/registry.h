@@ -35,6 +35,7 @@ typedef struct Backend {
         const char *group_why;       /* why, for the message */
         size_t max_entries;
         bool ports_only;             /* only tcp and udp (and tcp/udp) */
+        bool wan_router_only;        /* only wan: router (no other WAN address) */
         const char *ports_only_hint; /* what to do instead, for ports_only */
         bool splits_tcp_udp;         /* tcp/udp is stored as a tcp and a udp entry */
         bool splits_port_ranges;     /* a port range is one entry per port */

@@ -271,6 +271,24 @@ class UpnpLab(PortkeepTest):
                                 listener.kill()
                 self.assertEqual(out.split(), [b"tcp:hello-tcp", b"udp:hello-udp"], err)
 
+        def test_export_reads_back_in_sync(self):
+                self.other(8080)
+                self.write_upnp()
+                self.assertExit(self.pk("apply"), 0)
+                res = self.pk("export")
+                self.assertExit(res, 0)
+                self.assertIn("driver: upnp", res.out)
+                self.assertIn("- name: vpn", res.out)
+                self.assertIn("- name: game", res.out)
+                self.assertNotIn("8080", res.out)  # someone else's: not the file's to name
+                path = os.path.join(self.tmp, "exported.yaml")
+                with open(path, "w") as f:
+                        f.write(res.out)
+                self.assertExit(self.pk("check", path), 0)
+                res = self.pk("plan", config=path)
+                self.assertExit(res, 0)
+                self.assertIn("in sync", res.out)
+
         def test_gre_refused_by_check(self):
                 path = self.write_upnp("groups:\n  - name: pptp\n    preset: pptp\n")
                 res = self.pk("check", path)
