@@ -230,7 +230,15 @@ static int verb_apply(const Options *o, int argc, char **argv) {
                                res.n_applied, res.n_applied == 1 ? "" : "s", s.config->path);
                 return 0;
         case PASS_REFUSED:
-                print_plan(o, res.plan);
+                /* a guard refused it all, or forwards were held back by a
+                 * conflict and the rest applied (then the plan shows what
+                 * is held back) */
+                if (o->json || res.n_applied == 0)
+                        print_plan(o, res.plan);
+                else
+                        printf("applied %zu change%s; verified; %zu declared forward%s held back (exit 3)\n",
+                               res.n_applied, res.n_applied == 1 ? "" : "s", res.plan->n_conflicts,
+                               res.plan->n_conflicts == 1 ? "" : "s");
                 log_error("%s", res.message);
                 return 3;
         default:

@@ -52,6 +52,7 @@ typedef struct Daemon {
         uint64_t stop_deadline; /* CLOCK_MONOTONIC */
 
         State state;
+        char *held_back;        /* the conflicts of the last pass, as text: logged once per change */
 } Daemon;
 
 static bool stop_pending(void) {
@@ -231,6 +232,48 @@ static void record_pass(Daemon *d, uint64_t started, const char *result, bool ok
         publish(d);
 }
 
+/* The conflicts as one string, to tell whether the set changed. */
+static char *conflict_set(const Plan *p) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < p->n_conflicts; i++) {
+                char a[FORWARD_RULE_STRING_MAX + 256], b[FORWARD_RULE_STRING_MAX + 256];
+
+                fprintf(f, "%s|%s\n", forward_to_string(&p->conflicts[i].declared, a, sizeof a),
+                        forward_to_string(&p->conflicts[i].held_by, b, sizeof b));
+        }
+        if (fclose(f) != 0)
+                return mfree(buf);
+        return buf;
+}
+
+/* Forwards held back by entries portkeep does not own: the rest applied;
+ * the journal hears of it once per change of the set, not every pass, and
+ * the pass is not backed off (nothing failed). */
+static void report_held_back(Daemon *d, const PassResult *res, const char *dur) {
+        _cleanup_free_ char *set = conflict_set(res->plan);
+        size_t n = res->plan->n_conflicts;
+        char buf[256];
+
+        if (set && !streq_ptr(set, d->held_back)) {
+                log_event(LOG_EVENT_PASS_REFUSED, LOG_WARNING, NULL, "%s", res->message);
+                free(d->held_back);
+                d->held_back = TAKE_PTR(set);
+        } else
+                log_debug("%s", res->message);
+        if (res->n_applied > 0)
+                snprintf(buf, sizeof buf, "applied %zu change%s; %zu forward%s held back by entries portkeep does not own (see 'portkeep plan'); next pass in %s",
+                         res->n_applied, res->n_applied == 1 ? "" : "s", n, n == 1 ? "" : "s", dur);
+        else
+                snprintf(buf, sizeof buf, "%zu forward%s held back by entries portkeep does not own (see 'portkeep plan'); next pass in %s",
+                         n, n == 1 ? "" : "s", dur);
+        set_status(d, buf);
+}
+
 static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
         const Config *c = d->config;
         char buf[256], insync[128], dur[32];
@@ -242,6 +285,7 @@ static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
         switch (res->outcome) {
         case PASS_OK:
                 d->failures = 0;
+                d->held_back = mfree(d->held_back);
                 if (res->n_applied > 0)
                         snprintf(buf, sizeof buf, "applied %zu change%s; %s", res->n_applied,
                                  res->n_applied == 1 ? "" : "s", insync);
@@ -260,6 +304,12 @@ static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
         case PASS_REFUSED:
                 d->failures = 0;
                 format_duration(c->interval_usec, dur);
+                if (res->error == -EEXIST) {
+                        report_held_back(d, res, dur);
+                        (void) schedule_pass(d, c->interval_usec);
+                        record_pass(d, started, "held back", false, (unsigned) res->n_applied);
+                        return;
+                }
                 log_event(LOG_EVENT_PASS_REFUSED, LOG_ERR, NULL, "%s Next try in %s.", res->message, dur);
                 snprintf(buf, sizeof buf, "refused by a safety guard, nothing changed (see 'portkeep plan'); next try in %s",
                          dur);
@@ -466,6 +516,7 @@ static void daemon_done(Daemon *d) {
         sd_event_unref(d->event);
         config_free(d->config);
         free(d->config_path);
+        free(d->held_back);
         state_done(&d->state);
         *d = (Daemon){};
 }

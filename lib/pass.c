@@ -498,16 +498,50 @@ static int verify(Router *r, const Config *c, bool force, PassResult *res) {
                      strerror(-k));
                 return k == -ENOMEM ? k : 0;
         }
-        if (!plan_in_sync(res->verify_plan)) {
+        /* forwards held back by a conflict stay as they were: what the pass
+         * did is verified without them */
+        if (res->verify_plan->n_changes > 0 || (force && res->verify_plan->n_conflicts > 0)) {
                 fail(res, PASS_FAILED, PASS_STAGE_VERIFY, -EIO,
                      "verify failed: the router acknowledged %zu change%s, but its table still differs from the file",
                      res->n_applied, res->n_applied == 1 ? "" : "s");
                 describe_differences(res, res->verify_plan);
                 return 0;
         }
-        log_debug("verified: the router's table matches the file");
+        log_debug("verified: the router's table matches the file%s",
+                  plan_held_back(res->plan) ? ", but for what is held back" : "");
         res->outcome = PASS_OK;
         return 0;
+}
+
+/* The pass changed and verified what it could; the forwards whose keys
+ * entries portkeep does not own hold are named, with where the file declares
+ * them. */
+static void held_back(PassResult *res, const Config *c, const Plan *p) {
+        char a[FWD_MAX], b[FWD_MAX];
+
+        if (res->n_applied > 0)
+                fail(res, PASS_REFUSED, PASS_STAGE_GUARD, -EEXIST, "applied %zu change%s and verified them; held back: ",
+                     res->n_applied, res->n_applied == 1 ? "" : "s");
+        else
+                fail(res, PASS_REFUSED, PASS_STAGE_GUARD, -EEXIST, "held back: ");
+        for (size_t i = 0; i < p->n_conflicts; i++) {
+                const Forward *d = &p->conflicts[i].declared;
+
+                append(res, "%s%s", i ? "; " : "", fwd(d, a));
+                if (d->line > 0)
+                        append(res, " (%s:%u)", c->path ? c->path : "the file", d->line);
+                append(res, " is held by the entry %s, which portkeep does not own", fwd(&p->conflicts[i].held_by, b));
+        }
+        append(res, ". Remove that entry on the router, change the file, or run 'portkeep apply --force' to take %s over.",
+               p->n_conflicts == 1 ? "it" : "them");
+}
+
+static int verify_held_back(Router *r, const Config *c, bool force, PassResult *res) {
+        int k = verify(r, c, force, res);
+
+        if (k >= 0 && res->outcome == PASS_OK && plan_held_back(res->plan))
+                held_back(res, c, res->plan);
+        return k;
 }
 
 static int apply(Router *r, const Config *c, bool force, PassResult *res) {
@@ -526,6 +560,11 @@ static int apply(Router *r, const Config *c, bool force, PassResult *res) {
                 return k == -ENOMEM ? k : 0;
         }
         res->n_steps = steps.n;
+        if (steps.n == 0) {
+                steps_done(&steps);
+                held_back(res, c, res->plan); /* nothing else to do */
+                return 0;
+        }
 
         /* What the router cannot store at all (a group name too long for the
          * family found by firmware: auto) fails before the first change, not
@@ -549,7 +588,7 @@ static int apply(Router *r, const Config *c, bool force, PassResult *res) {
                 steps_done(&steps);
                 if (k < 0 || res->outcome == PASS_FAILED)
                         return k;
-                return verify(r, c, force, res);
+                return verify_held_back(r, c, force, res);
         }
 
         for (size_t i = 0; i < steps.n; i++) {
@@ -564,7 +603,7 @@ static int apply(Router *r, const Config *c, bool force, PassResult *res) {
         }
         steps_done(&steps);
 
-        return verify(r, c, force, res);
+        return verify_held_back(r, c, force, res);
 }
 
 int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *ret) {

@@ -674,11 +674,13 @@ bool plan_in_sync(const Plan *p) {
 int plan_check_guards(const Plan *p, bool force) {
         if (force)
                 return 0;
-        if (p->n_conflicts > 0)
-                return -EEXIST;
         if (p->n_deletes > p->max_deletes)
                 return -E2BIG;
         return 0;
+}
+
+bool plan_held_back(const Plan *p) {
+        return !p->force && p->n_conflicts > 0;
 }
 
 /* Room for every step at once: a plan's steps are counted before they are

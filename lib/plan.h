@@ -77,9 +77,13 @@ int plan_compute(const Table *desired, const Table *actual, const PlanOptions *o
 Plan *plan_free(Plan *p);
 bool plan_in_sync(const Plan *p);
 
-/* 0 if apply may go ahead; -E2BIG when deletes exceed max_deletes; -EEXIST
- * when a declared forward is held by an unmanaged entry. With force, 0. */
+/* 0 if apply may go ahead; -E2BIG when deletes exceed max_deletes (the
+ * guard refuses the whole pass). With force, 0. */
 int plan_check_guards(const Plan *p, bool force);
+/* Whether declared forwards are held back by entries portkeep does not own
+ * (conflicts, not taken over): they hold back only themselves, the rest of
+ * the plan goes ahead. */
+bool plan_held_back(const Plan *p);
 
 int plan_steps(const Plan *p, Steps *ret);
 /* The steps that undo the first n_done of steps, most recent first. */

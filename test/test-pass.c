@@ -313,34 +313,45 @@ static void test_guard_conflict(void) {
         _cleanup_(config_done) Config c;
         _cleanup_(memory_router_done) MemoryRouter m;
         _cleanup_(pass_result_done) PassResult res = {};
-        _cleanup_(table_done) Table start = {};
 
         config_init(&c);
         memory_router_init(&m);
         add(&m.table, fw("other", PROTO_TCP, 1723, "192.168.11.9", 1723));
-        copy_table(&start, &m.table);
 
-        /* plan shows it (pending), apply refuses naming both */
+        /* plan shows it (pending) */
         CHECK(run(&m, &c, PASS_PLAN, false, &res) == 0);
         CHECK(res.outcome == PASS_PENDING);
         CHECK(res.plan && res.plan->n_conflicts == 1);
         pass_result_done(&res);
 
+        /* the conflict holds back only its own forward: the other five
+         * are applied and verified, and the pass exits 3 naming both */
         CHECK(run(&m, &c, PASS_APPLY, false, &res) == 0);
         CHECK(res.outcome == PASS_REFUSED && pass_exit_code(&res) == 3);
-        CHECK(m.n_changes == 0);
-        CHECK(table_equal(&m.table, &start));
+        CHECK(m.n_changes == 5 && m.n_delete == 0);
+        CHECK(res.n_applied == 5 && res.have_final);
+        CHECK(m.table.n == 6);
+        CHECK(table_equal(&res.final, &m.table));
+        CHECK_MSG(&res, "applied 5 changes and verified them; held back: ");
         CHECK_MSG(&res, "192.168.11.3:1723 (group PPTP)");
         CHECK_MSG(&res, "192.168.11.9:1723 (group other)");
         CHECK_MSG(&res, "--force");
         CHECK(m.n_logout == 2);
         pass_result_done(&res);
 
+        /* again: nothing else to do, still held back, nothing sent */
+        m.n_changes = 0;
+        CHECK(run(&m, &c, PASS_APPLY, false, &res) == 0);
+        CHECK(res.outcome == PASS_REFUSED && pass_exit_code(&res) == 3);
+        CHECK(m.n_changes == 0);
+        CHECK_MSG(&res, "held back: ");
+        pass_result_done(&res);
+
         /* --force takes the entry over */
         CHECK(run(&m, &c, PASS_APPLY, true, &res) == 0);
         CHECK(res.outcome == PASS_OK);
         CHECK(table_equal(&m.table, &c.desired));
-        CHECK(m.n_logout == 3);
+        CHECK(m.n_logout == 4);
 }
 
 static void test_login_and_read_failures(void) {

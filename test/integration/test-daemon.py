@@ -386,6 +386,28 @@ class Refused(DaemonTest):
                 self.stop_daemon()
 
 
+        def test_a_conflict_holds_back_only_its_forward(self):
+                """The rest is applied and verified; STATUS= says what is held
+                back; the journal hears of it once, not every pass; no backoff."""
+                theirs = {"group": "Game", "proto": "tcp", "ports": "1723", "lan_ip": "192.168.11.50"}
+                self.start_fake([theirs])
+                self.write_config(sync="  interval: 1s\n")
+                self.start_daemon()
+                t, words = self.wait_status("held back", timeout=10)
+                self.assertEqual(words, "applied 5 changes; 1 forward held back by entries portkeep does not own "
+                                        "(see 'portkeep plan'); next pass in 1s")
+                self.assertTable([theirs] + PPTP[1:] + L2TP)
+                # the next passes: nothing else to do, still said, logged once
+                self.wait_status("1 forward held back by entries portkeep does not own (see 'portkeep plan'); "
+                                 "next pass in 1s", since=t, timeout=10)
+                time.sleep(2.5)
+                self.assertEqual(self.err().count("is held by the entry"), 1, self.err())
+                st = self.read_status_json()
+                self.assertEqual(st["last_pass"]["result"], "held back")
+                self.assertAlive()
+                self.stop_daemon()
+
+
 class Lock(DaemonTest):
         def test_oneshot_apply_waits_for_the_daemons_pass(self):
                 self.start_fake(PPTP + L2TP)

@@ -146,6 +146,8 @@ class Apply(PortkeepTest):
                 self.assertTable(PPTP + L2TP)
 
         def test_conflict_with_unmanaged_entry(self):
+                # the conflict holds back only its own forward: the others
+                # are applied and verified, and apply exits 3 naming both
                 theirs = entry("Game", "tcp", "1723", "192.168.11.50")
                 self.start_fake([theirs])
                 self.write_config()
@@ -154,12 +156,16 @@ class Apply(PortkeepTest):
                 self.assertIn("Game", res.out)
                 res = self.portkeep("apply")
                 self.assertExit(res, 3)
-                msg = res.out + res.err
-                self.assertIn("Game", msg)
-                self.assertIn("1723", msg)
-                self.assertIn("--force", msg)
-                self.assertEqual(self.fake.posts(), [])
-                self.assertTable([theirs])
+                self.assertIn("applied 5 changes; verified; 1 declared forward held back (exit 3)", res.out)
+                self.assertIn("held back: tcp 1723 -> 192.168.11.3:1723 (group PPTP) (%s:" % self.config, res.err)
+                self.assertIn("is held by the entry tcp 1723 -> 192.168.11.50:1723 (group Game)", res.err)
+                self.assertIn("--force", res.err)
+                self.assertTable([theirs] + PPTP[1:] + L2TP)
+                # nothing else to do: still exit 3, nothing sent
+                posts = len(self.fake.posts())
+                res = self.portkeep("apply")
+                self.assertExit(res, 3)
+                self.assertEqual(len(self.fake.posts()), posts)
                 res = self.portkeep("apply", "--force")
                 self.assertExit(res, 0)
                 self.assertTable(PPTP + L2TP)
