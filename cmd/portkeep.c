@@ -200,10 +200,10 @@ static void print_final(const Options *o, const PassResult *res, const Config *c
         log_error("%sthe router's table as read now is on standard output",
                   res->stage == PASS_STAGE_CHANGE ? "not rolled back; " : "");
         if (o->json)
-                pass_print_table_json(&res->final, c, NULL, stdout);
+                pass_print_table_json(&res->final, c, res, stdout);
         else {
                 printf("The router's table as read now:\n");
-                pass_print_table(&res->final, c, NULL, stdout);
+                pass_print_table(&res->final, c, res, stdout);
         }
 }
 
@@ -273,9 +273,9 @@ static int verb_show(const Options *o, int argc, char **argv) {
         if (r != 0)
                 return r;
         if (o->json)
-                pass_print_table_json(&res.initial, s.config, router_external_address(s.session.router), stdout);
+                pass_print_table_json(&res.initial, s.config, &res, stdout);
         else
-                pass_print_table(&res.initial, s.config, router_external_address(s.session.router), stdout);
+                pass_print_table(&res.initial, s.config, &res, stdout);
         return 0;
 }
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,4 +51,39 @@ int read_file_bounded(const char *path, size_t max, char *buf, size_t *ret_size,
         }
         *ret_size = n;
         return 0;
+}
+
+int write_file_atomic(const char *path, mode_t mode, void (*print)(FILE *f, const void *userdata),
+                      const void *userdata) {
+        _cleanup_free_ char *tmp = NULL;
+        const char *slash = strrchr(path, '/');
+        FILE *f;
+        int fd, r = 0;
+
+        if (asprintf(&tmp, "%.*s.%s.XXXXXX", slash ? (int) (slash - path + 1) : 0, path, slash ? slash + 1 : path) < 0) {
+                tmp = NULL;
+                return -ENOMEM;
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fchmod(fd, mode) < 0)
+                r = -errno;
+        f = fdopen(fd, "w");
+        if (!f) {
+                r = -errno;
+                close(fd);
+                unlink(tmp);
+                return r;
+        }
+        print(f, userdata);
+        if (fflush(f) != 0 || ferror(f))
+                r = errno > 0 ? -errno : -EIO;
+        if (fclose(f) != 0 && r == 0)
+                r = errno > 0 ? -errno : -EIO;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+        return r;
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 /* Reads the regular file at path into buf, which holds max + 1 bytes: one
@@ -17,3 +18,9 @@
  * is wiped: it may hold a part of a secret. */
 int read_file_bounded(const char *path, size_t max, char *buf, size_t *ret_size, struct stat *ret_st,
                       bool *ret_opened);
+
+/* Writes path whole or not at all: print() writes into a temporary file in
+ * the same directory, which is then renamed over path (mode applied first).
+ * A reader never sees half of it. Returns 0 or -errno. */
+int write_file_atomic(const char *path, mode_t mode, void (*print)(FILE *f, const void *userdata),
+                      const void *userdata);

@@ -23,6 +23,7 @@ void pass_result_done(PassResult *res) {
         table_done(&res->final);
         plan_free(res->plan);
         plan_free(res->verify_plan);
+        ownership_done(&res->record);
         *res = (PassResult){};
 }
 
@@ -213,7 +214,7 @@ static uint32_t renew_below(const Config *c) {
 }
 
 static int make_plan(const Config *c, const Table *actual, const Backend *b, bool force, bool renew,
-                     Plan **ret) {
+                     const PassResult *res, Plan **ret) {
         PlanOptions o = {
                 .prune = c->prune,
                 .max_deletes = c->max_deletes,
@@ -224,6 +225,9 @@ static int make_plan(const Config *c, const Table *actual, const Backend *b, boo
                 .split_port_ranges = b->splits_port_ranges,
                 .grouped_are_managed = b->marks_ownership,
                 .renew_below_sec = renew ? renew_below(c) : 0,
+                .use_record = res->use_record,
+                .recorded_groups = res->record.groups,
+                .n_recorded_groups = res->record.n,
                 .source = c->path,
         };
 
@@ -492,7 +496,7 @@ static int verify(Router *r, const Config *c, bool force, PassResult *res) {
         }
         res->have_final = true;
 
-        k = make_plan(c, &res->final, router_backend(r), force, false, &res->verify_plan);
+        k = make_plan(c, &res->final, router_backend(r), force, false, res, &res->verify_plan);
         if (k < 0) {
                 fail(res, PASS_FAILED, PASS_STAGE_VERIFY, k, "verify failed: could not compare the table: %s",
                      strerror(-k));
@@ -511,6 +515,53 @@ static int verify(Router *r, const Config *c, bool force, PassResult *res) {
                   plan_held_back(res->plan) ? ", but for what is held back" : "");
         res->outcome = PASS_OK;
         return 0;
+}
+
+/* The ownership record, where this router keeps one: a router that marks
+ * portkeep's entries itself needs none; a record that cannot be read counts
+ * as empty (so nothing of a file group is deleted that the file does not
+ * declare), with a warning. */
+static void read_record(Router *r, const Config *c, PassResult *res) {
+        _cleanup_free_ char *path = NULL;
+        int k;
+
+        res->use_record = !router_backend(r)->marks_ownership && c->backend->lock_name &&
+                          ownership_path(c, &path) >= 0;
+        if (!res->use_record)
+                return;
+        k = ownership_read(path, &res->record);
+        if (k < 0)
+                log_warning("cannot read %s: %s; counting no group as applied by portkeep before", path,
+                            strerror(-k));
+        else
+                log_debug("%s: %zu group%s applied before", path, res->record.n, res->record.n == 1 ? "" : "s");
+}
+
+/* After a verified pass: the file's groups are portkeep's now, but for one
+ * whose entries not created by portkeep were left (they wait for --force or
+ * the file); groups gone from the file are gone from the record. */
+static void write_record(const Config *c, bool force, PassResult *res) {
+        _cleanup_(ownership_done) Ownership next = {};
+        _cleanup_free_ char *path = NULL;
+        int k = 0;
+
+        if (!res->use_record || ownership_path(c, &path) < 0)
+                return;
+        for (size_t i = 0; k >= 0 && i < c->n_groups; i++) {
+                bool left = false;
+
+                for (size_t j = 0; !force && j < res->plan->unadopted.n; j++)
+                        left = left || streq_ptr(res->plan->unadopted.items[j].group, c->groups[i]);
+                if (!left || ownership_has(&res->record, c->groups[i]))
+                        k = ownership_add(&next, c->groups[i]);
+        }
+        if (k >= 0 && ownership_equal(&next, &res->record))
+                return; /* as it was: no write every pass */
+        if (k >= 0)
+                k = ownership_write(path, &next);
+        if (k < 0)
+                log_warning("cannot write %s: %s; the next pass will not know which groups portkeep applied",
+                            path, strerror(-k));
 }
 
 /* The pass changed and verified what it could; the forwards whose keys
@@ -532,15 +583,27 @@ static void held_back(PassResult *res, const Config *c, const Plan *p) {
                         append(res, " (%s:%u)", c->path ? c->path : "the file", d->line);
                 append(res, " is held by the entry %s, which portkeep does not own", fwd(&p->conflicts[i].held_by, b));
         }
-        append(res, ". Remove that entry on the router, change the file, or run 'portkeep apply --force' to take %s over.",
-               p->n_conflicts == 1 ? "it" : "them");
+        for (size_t i = 0; i < p->unadopted.n; i++)
+                append(res, "%s%s was not created by portkeep, left on the router", i || p->n_conflicts ? "; " : "",
+                       fwd(&p->unadopted.items[i], a));
+        if (p->n_conflicts > 0)
+                append(res, ". Remove that entry on the router, change the file, or run 'portkeep apply --force' to take %s over",
+                       p->n_conflicts == 1 ? "it" : "them");
+        if (p->unadopted.n > 0)
+                append(res, ". Declare %s in the file to keep %s, or run 'portkeep apply --force' to take %s (%s deleted then)",
+                       p->unadopted.n == 1 ? "it" : "them", p->unadopted.n == 1 ? "it" : "them",
+                       p->unadopted.n == 1 ? "it" : "them", p->unadopted.n == 1 ? "it is" : "they are");
+        append(res, ".");
 }
 
 static int verify_held_back(Router *r, const Config *c, bool force, PassResult *res) {
         int k = verify(r, c, force, res);
 
-        if (k >= 0 && res->outcome == PASS_OK && plan_held_back(res->plan))
-                held_back(res, c, res->plan);
+        if (k >= 0 && res->outcome == PASS_OK) {
+                write_record(c, force, res);
+                if (plan_held_back(res->plan))
+                        held_back(res, c, res->plan);
+        }
         return k;
 }
 
@@ -562,6 +625,7 @@ static int apply(Router *r, const Config *c, bool force, PassResult *res) {
         res->n_steps = steps.n;
         if (steps.n == 0) {
                 steps_done(&steps);
+                write_record(c, force, res); /* the table as read is all the pass wants */
                 held_back(res, c, res->plan); /* nothing else to do */
                 return 0;
         }
@@ -624,6 +688,7 @@ int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *
                 log_debug("logged in to %s (%s)", c->url ?: "the router", router_family(r));
         if (router_info(r)[0])
                 log_debug("%s", router_info(r));
+        snprintf(ret->external, sizeof ret->external, "%s", router_external_address(r));
         if (router_warning(r)[0] && mode != PASS_SHOW)
                 log_warning("%s", router_warning(r));
 
@@ -634,12 +699,13 @@ int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *
                 goto finish;
         }
         log_debug("read %zu forward%s from the router", ret->initial.n, ret->initial.n == 1 ? "" : "s");
+        read_record(r, c, ret);
         if (mode == PASS_SHOW) {
                 ret->outcome = PASS_OK;
                 goto finish;
         }
 
-        k = make_plan(c, &ret->initial, router_backend(r), force, true, &ret->plan);
+        k = make_plan(c, &ret->initial, router_backend(r), force, true, ret, &ret->plan);
         if (k < 0) {
                 fail(ret, PASS_FAILED, PASS_STAGE_PLAN, k, "could not compute the plan: %s", strerror(-k));
                 if (k == -ENOMEM)
@@ -648,6 +714,8 @@ int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *
         }
         if (plan_in_sync(ret->plan)) {
                 ret->outcome = PASS_OK;
+                if (mode == PASS_APPLY)
+                        write_record(c, force, ret); /* the table as read is verified */
                 goto finish;
         }
         if (mode == PASS_PLAN) {
@@ -666,13 +734,13 @@ finish:
         return q;
 }
 
-void pass_print_table(const Table *t, const Config *c, const char *external, FILE *f) {
+void pass_print_table(const Table *t, const Config *c, const PassResult *res, FILE *f) {
         size_t managed = 0;
 
         fprintf(f, "   %-16s %-8s %-15s %-12s %s\n", "GROUP", "PROTO", "WAN", "PORTS", "LAN");
         for (size_t i = 0; i < t->n; i++) {
                 const Forward *x = &t->items[i];
-                bool m = pass_group_is_managed(c, x->group);
+                bool m = pass_group_is_managed(c, x->group) || (res && ownership_has(&res->record, x->group));
                 char p[4], wan[16], ports[12], lan[16], lp[12];
 
                 managed += m;
@@ -690,23 +758,42 @@ void pass_print_table(const Table *t, const Config *c, const char *external, FIL
                 fputc('\n', f);
         }
         fprintf(f, "%zu forward%s, %zu managed (*)\n", t->n, t->n == 1 ? "" : "s", managed);
-        if (external && *external)
-                fprintf(f, "external address: %s\n", external);
+        if (res && res->external[0])
+                fprintf(f, "external address: %s\n", res->external);
+        if (res && res->record.n > 0) {
+                fputs("recorded: ", f);
+                for (size_t i = 0; i < res->record.n; i++)
+                        fprintf(f, "%s%s", i ? ", " : "", res->record.groups[i]);
+                fputs(" (the groups portkeep applied before)\n", f);
+        }
 }
 
-void pass_print_table_json(const Table *t, const Config *c, const char *external, FILE *f) {
+void pass_print_table_json(const Table *t, const Config *c, const PassResult *res, FILE *f) {
         fputs("{\"version\":1,\"forwards\":[", f);
         for (size_t i = 0; i < t->n; i++) {
                 fputs(i ? ",{" : "{", f);
                 forward_print_json_members(&t->items[i], f);
                 if (t->items[i].lease_sec > 0)
                         fprintf(f, ",\"lease_seconds\":%" PRIu32, t->items[i].lease_sec);
-                fprintf(f, ",\"managed\":%s}", pass_group_is_managed(c, t->items[i].group) ? "true" : "false");
+                fprintf(f, ",\"managed\":%s}",
+                        pass_group_is_managed(c, t->items[i].group) ||
+                                        (res && ownership_has(&res->record, t->items[i].group))
+                                ? "true"
+                                : "false");
         }
         fputc(']', f);
-        if (external && *external) {
+        if (res && res->external[0]) {
                 fputs(",\"external_address\":", f);
-                json_write_string(f, external);
+                json_write_string(f, res->external);
+        }
+        if (res && res->use_record) {
+                fputs(",\"recorded_groups\":[", f);
+                for (size_t i = 0; i < res->record.n; i++) {
+                        if (i)
+                                fputc(',', f);
+                        json_write_string(f, res->record.groups[i]);
+                }
+                fputc(']', f);
         }
         fputs("}\n", f);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "ownership.h"
 #include "plan.h"
 #include "router.h"
 #include "table.h"
@@ -61,6 +62,12 @@ typedef struct PassResult {
         Table final;
         bool have_final;
         Plan *verify_plan;  /* verify failed: what still differs */
+
+        /* the ownership record (ownership.h) as read, when this router keeps
+         * one (not for a router that marks its entries itself) */
+        bool use_record;
+        Ownership record;
+        char external[64];  /* the router's external address as it said at login, or "" */
 } PassResult;
 
 void pass_result_done(PassResult *res);
@@ -82,6 +89,6 @@ bool pass_group_is_managed(const Config *c, const char *group);
 
 /* show: the table, one forward a line, managed entries marked with '*', and
  * a summary line. */
-void pass_print_table(const Table *t, const Config *c, const char *external, FILE *f);
+void pass_print_table(const Table *t, const Config *c, const PassResult *res, FILE *f);
 /* show --json: {"version":1,"forwards":[{group,proto,wan,ports,lan_ip,lan_ports,managed}]} */
-void pass_print_table_json(const Table *t, const Config *c, const char *external, FILE *f);
+void pass_print_table_json(const Table *t, const Config *c, const PassResult *res, FILE *f);

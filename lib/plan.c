@@ -43,6 +43,13 @@ typedef enum {
 } EntryState;
 
 typedef enum {
+        OWNER_NONE,     /* someone else's */
+        OWNER_FILE,     /* a file group portkeep applied before (or no record is kept) */
+        OWNER_ADOPT,    /* a file group not recorded yet: only what matches is adopted */
+        OWNER_REMOVED,  /* a recorded group no longer in the file */
+} Owner;
+
+typedef enum {
         DECL_PENDING,
         DECL_DUPLICATE, /* an exact duplicate of an earlier one; ignored */
         DECL_IN_SYNC,
@@ -71,6 +78,7 @@ typedef struct Ctx {
         size_t leaves;          /* leaves of that tree, a power of two */
         uint8_t *entry;         /* EntryState by index in actual */
         bool *managed;          /* by index in actual */
+        uint8_t *owner;         /* Owner by index in actual */
         Decl *decls;
         size_t n_decls;
         size_t *hits;           /* scratch for overlap queries */
@@ -384,6 +392,13 @@ static int prune(Ctx *c) {
 
                 if (c->entry[e] != ENTRY_FREE && c->entry[e] != ENTRY_CONFLICT)
                         continue;
+                if (c->entry[e] == ENTRY_FREE && c->owner[e] == OWNER_ADOPT && !c->o->force &&
+                    c->o->prune != PRUNE_ALL) {
+                        r = table_add(&c->plan->unadopted, a); /* not created by portkeep: left */
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (c->entry[e] == ENTRY_CONFLICT)
                         del = false;
                 else if (c->o->prune == PRUNE_ALL)
@@ -393,9 +408,15 @@ static int prune(Ctx *c) {
                 else
                         del = false;
 
-                if (del)
+                if (del) {
                         r = push_pending(c, CHANGE_DELETE, NULL, a, rank_delete(c, e));
-                else if (c->managed[e]) {
+                        if (r >= 0 && c->owner[e] == OWNER_REMOVED &&
+                            asprintf(&c->pending[c->n_pending - 1].change.reason, "group %s is no longer in the file",
+                                     a->group) < 0) {
+                                c->pending[c->n_pending - 1].change.reason = NULL;
+                                r = -ENOMEM;
+                        }
+                } else if (c->managed[e]) {
                         c->plan->n_kept++;
                         r = 0;
                 } else
@@ -536,41 +557,102 @@ static void ctx_done(Ctx *c) {
         free(c->reach);
         free(c->entry);
         free(c->managed);
+        free(c->owner);
         free(c->decls);
         free(c->hits);
         for (size_t i = 0; i < c->n_pending; i++) {
                 forward_done(&c->pending[i].change.new);
                 forward_done(&c->pending[i].change.old);
+                free(c->pending[i].change.reason);
         }
         free(c->pending);
         plan_free(c->plan);
 }
 
-static int ctx_index_actual(Ctx *c) {
+/* A sorted copy of names, for in_names(). */
+static const char **sorted_names(char *const *names, size_t n) {
+        const char **s = reallocarray(NULL, n + 1, sizeof(char *));
+
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                s[i] = names[i];
+        if (n > 1)
+                qsort(s, n, sizeof(char *), string_cmp);
+        return s;
+}
+
+static bool in_names(const char *const *sorted, size_t n, const char *name) {
+        return name && n > 0 && bsearch(&name, sorted, n, sizeof(char *), string_cmp);
+}
+
+/* Whose an entry is: the file's groups, the record's (o->use_record), or
+ * the router's own marks (grouped_are_managed). */
+static Owner owner_of(const Ctx *c, const char *const *file, const char *const *record, const Forward *a) {
+        bool in_file, in_record;
+
+        if (!a->group || wan_is_pppoe(a->wan))
+                return OWNER_NONE;
+        if (c->o->grouped_are_managed)
+                return OWNER_FILE;
+        in_file = in_names(file, c->o->n_managed_groups, a->group);
+        if (!c->o->use_record)
+                return in_file ? OWNER_FILE : OWNER_NONE;
+        in_record = in_names(record, c->o->n_recorded_groups, a->group);
+        if (in_file)
+                return in_record ? OWNER_FILE : OWNER_ADOPT;
+        return in_record ? OWNER_REMOVED : OWNER_NONE;
+}
+
+/* The file's groups that declare no forward ("forwards: []"): the file says
+ * they hold nothing, which is intent enough to own what they hold. */
+static int empty_groups(const Ctx *c, const Table *desired, const char ***ret, size_t *ret_n) {
+        const char **e = reallocarray(NULL, c->o->n_managed_groups + 1, sizeof(char *));
+        size_t n = 0;
+
+        if (!e)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->o->n_managed_groups; i++) {
+                bool declared = false;
+
+                for (size_t j = 0; !declared && j < desired->n; j++)
+                        declared = streq_ptr(desired->items[j].group, c->o->managed_groups[i]);
+                if (!declared)
+                        e[n++] = c->o->managed_groups[i];
+        }
+        if (n > 1)
+                qsort(e, n, sizeof(char *), string_cmp);
+        *ret = e;
+        *ret_n = n;
+        return 0;
+}
+
+static int ctx_index_actual(Ctx *c, const Table *desired) {
         const Table *actual = c->actual;
-        _cleanup_(freep) const char **groups = NULL;
-        size_t n = actual->n;
+        _cleanup_(freep) const char **file = NULL, **record = NULL, **empty = NULL;
+        size_t n = actual->n, n_empty = 0;
 
         c->sorted = reallocarray(NULL, n + 1, sizeof(Forward *));
         c->entry = calloc(n + 1, sizeof(uint8_t));
         c->managed = calloc(n + 1, sizeof(bool));
-        groups = reallocarray(NULL, c->o->n_managed_groups + 1, sizeof(char *));
-        if (!c->sorted || !c->entry || !c->managed || !groups)
+        c->owner = calloc(n + 1, sizeof(uint8_t));
+        file = sorted_names(c->o->managed_groups, c->o->n_managed_groups);
+        record = sorted_names(c->o->recorded_groups, c->o->n_recorded_groups);
+        if (!c->sorted || !c->entry || !c->managed || !c->owner || !file || !record ||
+            empty_groups(c, desired, &empty, &n_empty) < 0)
                 return -ENOMEM;
-
-        for (size_t i = 0; i < c->o->n_managed_groups; i++)
-                groups[i] = c->o->managed_groups[i];
-        qsort(groups, c->o->n_managed_groups, sizeof(char *), string_cmp);
 
         for (size_t i = 0; i < n; i++) {
                 const Forward *a = &actual->items[i];
 
                 c->sorted[i] = a;
-                c->managed[i] = a->group && !wan_is_pppoe(a->wan) &&
-                                (c->o->grouped_are_managed ||
-                                 (c->o->n_managed_groups > 0 &&
-                                bsearch(&a->group, groups, c->o->n_managed_groups,
-                                        sizeof(char *), string_cmp)));
+                c->owner[i] = (uint8_t) owner_of(c, file, record, a);
+                if (c->owner[i] == OWNER_ADOPT && in_names(empty, n_empty, a->group))
+                        c->owner[i] = OWNER_FILE;
+                /* an entry not created by portkeep in a file group is
+                 * adopted (taken) only by --force */
+                c->managed[i] = c->owner[i] == OWNER_FILE || c->owner[i] == OWNER_REMOVED ||
+                                (c->owner[i] == OWNER_ADOPT && c->o->force);
         }
         qsort(c->sorted, n, sizeof(Forward *), sorted_cmp);
 
@@ -596,6 +678,7 @@ int plan_compute(const Table *desired, const Table *actual, const PlanOptions *o
         if (!p)
                 return -ENOMEM;
         table_init(&p->unmanaged);
+        table_init(&p->unadopted);
         p->max_deletes = o->max_deletes;
         p->prune = o->prune;
         p->force = o->force;
@@ -605,7 +688,7 @@ int plan_compute(const Table *desired, const Table *actual, const PlanOptions *o
                         return -ENOMEM;
         }
 
-        r = ctx_index_actual(&c);
+        r = ctx_index_actual(&c, desired);
         if (r < 0)
                 return r;
         r = expand_declared(&c, desired);
@@ -652,6 +735,7 @@ Plan *plan_free(Plan *p) {
         for (size_t i = 0; i < p->n_changes; i++) {
                 forward_done(&p->changes[i].new);
                 forward_done(&p->changes[i].old);
+                free(p->changes[i].reason);
         }
         free(p->changes);
         for (size_t i = 0; i < p->n_conflicts; i++) {
@@ -660,13 +744,14 @@ Plan *plan_free(Plan *p) {
         }
         free(p->conflicts);
         table_done(&p->unmanaged);
+        table_done(&p->unadopted);
         free(p->source);
         free(p);
         return NULL;
 }
 
 bool plan_in_sync(const Plan *p) {
-        return p->n_changes == 0 && p->n_conflicts == 0;
+        return p->n_changes == 0 && p->n_conflicts == 0 && p->unadopted.n == 0;
 }
 
 /* Conflicts are checked first: they name the entry in the way, which is what
@@ -680,7 +765,7 @@ int plan_check_guards(const Plan *p, bool force) {
 }
 
 bool plan_held_back(const Plan *p) {
-        return !p->force && p->n_conflicts > 0;
+        return (!p->force && p->n_conflicts > 0) || p->unadopted.n > 0;
 }
 
 /* Room for every step at once: a plan's steps are counted before they are
@@ -880,6 +965,10 @@ static void print_summary(const Plan *p, FILE *f) {
                 print_part(f, &first, "; ");
                 fprintf(f, "%zu not in the file kept (prune: none)", p->n_kept);
         }
+        if (p->unadopted.n > 0) {
+                print_part(f, &first, "; ");
+                fprintf(f, "%zu not created by portkeep", p->unadopted.n);
+        }
         if (p->unmanaged.n > 0) {
                 print_part(f, &first, "; ");
                 fprintf(f, "%zu unmanaged left alone", p->unmanaged.n);
@@ -899,6 +988,8 @@ void plan_print(const Plan *p, FILE *f) {
                         break;
                 case CHANGE_DELETE:
                         print_row('-', width, &ch->old, f);
+                        if (ch->reason)
+                                fprintf(f, "  (%s)", ch->reason);
                         break;
                 case CHANGE_REPLACE:
                         print_row('~', width, &ch->new, f);
@@ -915,12 +1006,25 @@ void plan_print(const Plan *p, FILE *f) {
         }
         for (size_t i = 0; i < p->n_conflicts; i++)
                 print_conflict(p, &p->conflicts[i], f);
+        if (p->unadopted.n > 0) {
+                fputs("not created by portkeep, left alone (declare them in the file, or 'portkeep apply --force' "
+                      "takes them):\n", f);
+                for (size_t i = 0; i < p->unadopted.n; i++) {
+                        print_row('?', width, &p->unadopted.items[i], f);
+                        fputc('\n', f);
+                }
+        }
         if (p->unmanaged.n > 0) {
+                bool grouped = false;
+
                 fputs("left alone (unmanaged):\n", f);
                 for (size_t i = 0; i < p->unmanaged.n; i++) {
                         print_row(' ', width, &p->unmanaged.items[i], f);
                         fputc('\n', f);
+                        grouped = grouped || p->unmanaged.items[i].group;
                 }
+                if (grouped)
+                        fputs("(to remove a group the file does not name, declare it with 'forwards: []')\n", f);
         }
         print_summary(p, f);
 }
@@ -951,6 +1055,10 @@ void plan_print_json(const Plan *p, FILE *f) {
                         fputs(",\"old\":", f);
                         forward_print_json(&ch->old, f);
                 }
+                if (ch->reason) {
+                        fputs(",\"reason\":", f);
+                        json_write_string(f, ch->reason);
+                }
                 fputc('}', f);
         }
         fputs("],\"unmanaged\":[", f);
@@ -958,6 +1066,12 @@ void plan_print_json(const Plan *p, FILE *f) {
                 if (i)
                         fputc(',', f);
                 forward_print_json(&p->unmanaged.items[i], f);
+        }
+        fputs("],\"not_created_by_portkeep\":[", f);
+        for (size_t i = 0; i < p->unadopted.n; i++) {
+                if (i)
+                        fputc(',', f);
+                forward_print_json(&p->unadopted.items[i], f);
         }
         fputs("],\"conflicts\":[", f);
         for (size_t i = 0; i < p->n_conflicts; i++) {

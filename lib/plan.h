@@ -18,6 +18,7 @@ typedef struct Change {
         ChangeAction action;
         Forward new; /* add, replace: the declared forward */
         Forward old; /* delete, replace: the router's entry */
+        char *reason; /* why, where the change alone does not say it, or NULL */
 } Change;
 
 typedef struct Conflict {
@@ -31,6 +32,13 @@ typedef struct PlanOptions {
         bool force;                  /* take over conflicting entries, pass the guard */
         char *const *managed_groups; /* groups named in the file */
         size_t n_managed_groups;
+        /* groups portkeep applied and verified before (ownership.h): a
+         * recorded group gone from the file is managed still (its entries
+         * go); a file group not recorded yet owns only the entries that
+         * match the file (the others are not portkeep's to delete) */
+        char *const *recorded_groups;
+        size_t n_recorded_groups;
+        bool use_record;             /* false: every file group is portkeep's, as without a record */
         bool split_tcp_udp;          /* the router stores tcp/udp as a tcp and a udp entry */
         bool split_port_ranges;      /* ... and a port range as one entry per port */
         bool grouped_are_managed;    /* every entry with a group is portkeep's (the router marks them) */
@@ -42,6 +50,8 @@ typedef struct Plan {
         Change *changes; /* what a user sees, in the order shown */
         size_t n_changes;
         Table unmanaged; /* router entries portkeep leaves alone */
+        Table unadopted; /* entries of a file group not recorded yet that the file does not
+                          * declare: not created by portkeep, left (force: deleted) */
         Conflict *conflicts;
         size_t n_conflicts;
         size_t n_deletes;      /* deletes + replaces: what max_deletes counts */
@@ -81,7 +91,8 @@ bool plan_in_sync(const Plan *p);
  * guard refuses the whole pass). With force, 0. */
 int plan_check_guards(const Plan *p, bool force);
 /* Whether declared forwards are held back by entries portkeep does not own
- * (conflicts, not taken over): they hold back only themselves, the rest of
+ * (conflicts, not taken over), or entries not created by portkeep are left
+ * in a file group (unadopted): they hold back only themselves, the rest of
  * the plan goes ahead. */
 bool plan_held_back(const Plan *p);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "file-util.h"
 #include "state.h"
 
 #define STATE_LINE_MAX 4096
@@ -54,42 +55,19 @@ static void state_print(const State *s, FILE *f) {
         }
 }
 
+static void state_print_cb(FILE *f, const void *userdata) {
+        state_print(userdata, f);
+}
+
 int state_write(const char *dir, const State *s) {
-        _cleanup_(freep) char *tmp = NULL, *path = NULL;
-        FILE *f;
-        int fd, r = 0;
+        _cleanup_(freep) char *path = NULL;
 
         if (asprintf(&path, "%s/" STATE_FILE_NAME, dir) < 0) {
                 path = NULL;
                 return -ENOMEM;
         }
-        if (asprintf(&tmp, "%s/." STATE_FILE_NAME ".XXXXXX", dir) < 0) {
-                tmp = NULL;
-                return -ENOMEM;
-        }
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
         /* readable by 'portkeep status' run by any user: it holds no secret */
-        if (fchmod(fd, 0644) < 0)
-                r = -errno;
-        f = fdopen(fd, "w");
-        if (!f) {
-                r = -errno;
-                close(fd);
-                unlink(tmp);
-                return r;
-        }
-        state_print(s, f);
-        if (fflush(f) != 0 || ferror(f))
-                r = errno > 0 ? -errno : -EIO;
-        if (fclose(f) != 0 && r == 0)
-                r = errno > 0 ? -errno : -EIO;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                unlink(tmp);
-        return r;
+        return write_file_atomic(path, 0644, state_print_cb, s);
 }
 
 /* ---- reading ---- */

@@ -42,7 +42,7 @@ if [ "$port" != 8080 ]; then
 fi
 echo "A fake AirStation (nosave firmware) listens on 127.0.0.1:$port with an empty table."
 
-export RUNTIME_DIRECTORY="$tmp/run" no_proxy='*'
+export RUNTIME_DIRECTORY="$tmp/run" STATE_DIRECTORY="$tmp/state" no_proxy='*'
 run() {
         printf '\n$ portkeep -c conf/demo.yaml %s\n' "$*"
         rc=0

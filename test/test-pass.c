@@ -568,7 +568,7 @@ static void test_batch_verify(void) {
         CHECK(table_equal(&m.table, &c.desired));
 }
 
-static char *capture(void (*print)(const Table *, const Config *, const char *, FILE *), const Table *t,
+static char *capture(void (*print)(const Table *, const Config *, const PassResult *, FILE *), const Table *t,
                      const Config *c) {
         char *buf = NULL;
         size_t size = 0;

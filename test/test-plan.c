@@ -90,7 +90,7 @@ static const Case cases[] = {
         {
                 .name = "empty file, empty router",
                 .text = "in sync: 0 forwards in 0 groups\n",
-                .json = "{\"version\":1,\"in_sync\":true,\"changes\":[],\"unmanaged\":[],\"conflicts\":[]}\n",
+                .json = "{\"version\":1,\"in_sync\":true,\"changes\":[],\"unmanaged\":[],\"not_created_by_portkeep\":[],\"conflicts\":[]}\n",
                 .steps = "",
         },
         {
@@ -100,11 +100,12 @@ static const Case cases[] = {
                 .text = "left alone (unmanaged):\n"
                         "  nas     tcp 22 -> 192.168.11.9:22\n"
                         "  (none)  udp 51820 -> 192.168.11.9:51820\n"
+                        "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "in sync: 0 forwards in 0 groups; 2 unmanaged left alone\n",
                 .json = "{\"version\":1,\"in_sync\":true,\"changes\":[],\"unmanaged\":["
                         "{\"group\":\"nas\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"22\",\"lan_ip\":\"192.168.11.9\",\"lan_ports\":\"22\"},"
                         "{\"group\":null,\"proto\":\"udp\",\"wan\":\"router\",\"ports\":\"51820\",\"lan_ip\":\"192.168.11.9\",\"lan_ports\":\"51820\"}"
-                        "],\"conflicts\":[]}\n",
+                        "],\"not_created_by_portkeep\":[],\"conflicts\":[]}\n",
         },
         {
                 .name = "empty router: the pptp preset is added",
@@ -117,7 +118,7 @@ static const Case cases[] = {
                 .json = "{\"version\":1,\"in_sync\":false,\"changes\":["
                         "{\"action\":\"add\",\"group\":\"PPTP\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"1723\",\"lan_ip\":\"192.168.11.3\",\"lan_ports\":\"1723\"},"
                         "{\"action\":\"add\",\"group\":\"PPTP\",\"proto\":\"gre\",\"wan\":\"router\",\"ports\":null,\"lan_ip\":\"192.168.11.3\",\"lan_ports\":null}"
-                        "],\"unmanaged\":[],\"conflicts\":[]}\n",
+                        "],\"unmanaged\":[],\"not_created_by_portkeep\":[],\"conflicts\":[]}\n",
                 .steps = "+ tcp 1723 -> 192.168.11.3:1723 (group PPTP)\n"
                          "+ gre -> 192.168.11.3 (group PPTP)\n",
         },
@@ -132,7 +133,7 @@ static const Case cases[] = {
                 .managed = { "PPTP", "L2TP" },
                 .max_deletes = 8,
                 .text = "in sync: 6 forwards in 2 groups\n",
-                .json = "{\"version\":1,\"in_sync\":true,\"changes\":[],\"unmanaged\":[],\"conflicts\":[]}\n",
+                .json = "{\"version\":1,\"in_sync\":true,\"changes\":[],\"unmanaged\":[],\"not_created_by_portkeep\":[],\"conflicts\":[]}\n",
                 .steps = "",
         },
         {
@@ -146,6 +147,7 @@ static const Case cases[] = {
                 .text = "- PPTP  gre -> 192.168.11.3\n"
                         "left alone (unmanaged):\n"
                         "  nas   tcp 22 -> 192.168.11.9:22\n"
+                        "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "1 to delete; 1 unmanaged left alone\n",
                 .steps = "- gre -> 192.168.11.3 (group PPTP)\n",
         },
@@ -170,6 +172,7 @@ static const Case cases[] = {
                 .max_deletes = 8,
                 .text = "left alone (unmanaged):\n"
                         "  nas  tcp 22 -> 192.168.11.9:22\n"
+                        "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "in sync: 1 forward in 1 group; 1 not in the file kept (prune: none); "
                         "1 unmanaged left alone\n",
                 .steps = "",
@@ -188,7 +191,7 @@ static const Case cases[] = {
                 .json = "{\"version\":1,\"in_sync\":false,\"changes\":["
                         "{\"action\":\"delete\",\"group\":\"nas\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"22\",\"lan_ip\":\"192.168.11.9\",\"lan_ports\":\"22\"},"
                         "{\"action\":\"delete\",\"group\":\"PPTP\",\"proto\":\"gre\",\"wan\":\"router\",\"ports\":null,\"lan_ip\":\"192.168.11.3\",\"lan_ports\":null}"
-                        "],\"unmanaged\":[],\"conflicts\":[]}\n",
+                        "],\"unmanaged\":[],\"not_created_by_portkeep\":[],\"conflicts\":[]}\n",
         },
         {
                 .name = "prune none still replaces a declared forward",
@@ -217,6 +220,7 @@ static const Case cases[] = {
                         "left alone (unmanaged):\n"
                         "  nas     tcp 22 -> 192.168.11.9:22\n"
                         "  (none)  udp 51820 -> 192.168.11.9:51820\n"
+                        "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "2 to add, 1 to replace, 1 to delete; 2 unmanaged left alone\n",
                 .json = "{\"version\":1,\"in_sync\":false,\"changes\":["
                         "{\"action\":\"add\",\"group\":\"PPTP\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"1723\",\"lan_ip\":\"192.168.11.3\",\"lan_ports\":\"1723\"},"
@@ -227,7 +231,7 @@ static const Case cases[] = {
                         "],\"unmanaged\":["
                         "{\"group\":\"nas\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"22\",\"lan_ip\":\"192.168.11.9\",\"lan_ports\":\"22\"},"
                         "{\"group\":null,\"proto\":\"udp\",\"wan\":\"router\",\"ports\":\"51820\",\"lan_ip\":\"192.168.11.9\",\"lan_ports\":\"51820\"}"
-                        "],\"conflicts\":[]}\n",
+                        "],\"not_created_by_portkeep\":[],\"conflicts\":[]}\n",
                 /* the plain delete first, then the replace as a pair, then the adds */
                 .steps = "- udp 60000-60010 -> 192.168.11.3:60000-60010 (group old)\n"
                          "- tcp 8443 -> 192.168.11.21:443 (group web)\n"
@@ -247,7 +251,7 @@ static const Case cases[] = {
                 .json = "{\"version\":1,\"in_sync\":false,\"changes\":["
                         "{\"action\":\"add\",\"group\":\"web\",\"proto\":\"tcp\",\"wan\":\"203.0.113.5\",\"ports\":\"8443\",\"lan_ip\":\"192.168.11.20\",\"lan_ports\":\"443\"},"
                         "{\"action\":\"add\",\"group\":\"vpn\",\"proto\":\"gre\",\"wan\":\"203.0.113.5\",\"ports\":null,\"lan_ip\":\"192.168.11.3\",\"lan_ports\":null}"
-                        "],\"unmanaged\":[],\"conflicts\":[]}\n",
+                        "],\"unmanaged\":[],\"not_created_by_portkeep\":[],\"conflicts\":[]}\n",
         },
         {
                 .name = "replace: LAN port changed",
@@ -271,7 +275,7 @@ static const Case cases[] = {
                 .json = "{\"version\":1,\"in_sync\":false,\"changes\":["
                         "{\"action\":\"replace\",\"group\":\"vpn\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"1723\",\"lan_ip\":\"192.168.11.3\",\"lan_ports\":\"1723\","
                         "\"old\":{\"group\":\"web\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"1723\",\"lan_ip\":\"192.168.11.3\",\"lan_ports\":\"1723\"}}"
-                        "],\"unmanaged\":[],\"conflicts\":[]}\n",
+                        "],\"unmanaged\":[],\"not_created_by_portkeep\":[],\"conflicts\":[]}\n",
         },
         {
                 .name = "replace: group renamed and LAN address changed, under prune all",
@@ -295,10 +299,11 @@ static const Case cases[] = {
                         "not applied without --force\n"
                         "left alone (unmanaged):\n"
                         "  vpn  tcp 1723 -> 192.168.11.3:1723\n"
+                        "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "1 conflict; 1 unmanaged left alone\n",
                 .json = "{\"version\":1,\"in_sync\":false,\"changes\":[],\"unmanaged\":["
                         "{\"group\":\"vpn\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"1723\",\"lan_ip\":\"192.168.11.3\",\"lan_ports\":\"1723\"}"
-                        "],\"conflicts\":[{\"declared\":"
+                        "],\"not_created_by_portkeep\":[],\"conflicts\":[{\"declared\":"
                         "{\"group\":\"PPTP\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"1723\",\"lan_ip\":\"192.168.11.3\",\"lan_ports\":\"1723\"},"
                         "\"held_by\":"
                         "{\"group\":\"vpn\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"1723\",\"lan_ip\":\"192.168.11.3\",\"lan_ports\":\"1723\"}"
@@ -336,6 +341,7 @@ static const Case cases[] = {
                         "left alone (unmanaged):\n"
                         "  (none)  tcp 1700-1800 -> 192.168.11.9:1700-1800\n"
                         "  nas     tcp 22 -> 192.168.11.9:22\n"
+                        "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "1 to add; 1 conflict; 2 unmanaged left alone\n",
         },
         {
@@ -354,6 +360,7 @@ static const Case cases[] = {
                         "taken over (--force)\n"
                         "left alone (unmanaged):\n"
                         "  nas     tcp 22 -> 192.168.11.9:22\n"
+                        "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "2 to add, 1 to delete; 1 conflict taken over; 1 unmanaged left alone\n",
                 .steps = "- tcp 1700-1800 -> 192.168.11.9:1700-1800 (no group)\n"
                          "+ tcp 1723 -> 192.168.11.3:1723 (group PPTP)\n"
@@ -372,6 +379,7 @@ static const Case cases[] = {
                         "left alone (unmanaged):\n"
                         "  dmz  all -> 192.168.11.50\n"
                         "  dmz  all 203.0.113.5 -> 192.168.11.50\n"
+                        "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "1 conflict; 2 unmanaged left alone\n",
         },
         {
@@ -400,6 +408,7 @@ static const Case cases[] = {
                         "left alone (unmanaged):\n"
                         "  nas  tcp 500 -> 192.168.11.9:500\n"
                         "  nas  tcp 61000 -> 192.168.11.9:61000\n"
+                        "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "2 to add, 1 to delete; 2 unmanaged left alone\n",
         },
         {
@@ -459,6 +468,7 @@ static const Case cases[] = {
                         "not applied without --force\n"
                         "left alone (unmanaged):\n"
                         "  other  udp 27015 -> 192.168.11.31:27015\n"
+                        "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "1 conflict; 1 unmanaged left alone\n",
         },
         {

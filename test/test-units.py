@@ -215,7 +215,8 @@ def sandbox(portkeep, bindir, unitdir, fake):
                 notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
                 notify.bind(os.path.join(tmp, "notify"))
                 trace = os.path.join(tmp, "strace.txt")
-                env = dict(os.environ, RUNTIME_DIRECTORY=run, CREDENTIALS_DIRECTORY=creds, no_proxy="*",
+                state = os.path.join(tmp, "state")
+                env = dict(os.environ, RUNTIME_DIRECTORY=run, STATE_DIRECTORY=state, CREDENTIALS_DIRECTORY=creds, no_proxy="*",
                            NOTIFY_SOCKET=os.path.join(tmp, "notify"))
                 os.mkdir(run)
                 d = subprocess.Popen(["strace", "-f", "-qq", "-o", trace, portkeep, "-c", config, "run"],
@@ -252,10 +253,13 @@ def sandbox(portkeep, bindir, unitdir, fake):
                         m = re.search(r'(?:mkdir|rename|unlink)\w*\((?:AT_FDCWD, )?"([^"]+)"', line)
                         if m and "= -1" not in line:
                                 writes.add(m.group(1))
-                outside = sorted(w for w in writes if not (w + "/").startswith(run + "/"))
+                outside = sorted(w for w in writes if not any((w + "/").startswith(d + "/") for d in (run, state)))
                 if outside or not writes:
-                        fail("wrote outside $RUNTIME_DIRECTORY (ProtectSystem=strict would refuse): %s" % outside)
-                print("ok: wrote only in $RUNTIME_DIRECTORY (%d paths)" % len(writes))
+                        fail("wrote outside $RUNTIME_DIRECTORY and $STATE_DIRECTORY (ProtectSystem=strict would refuse): %s"
+                             % outside)
+                if not any((w + "/").startswith(state + "/") for w in writes):
+                        fail("no ownership record written in $STATE_DIRECTORY")
+                print("ok: wrote only in $RUNTIME_DIRECTORY and $STATE_DIRECTORY (%d paths)" % len(writes))
 
                 # IPAddressDeny=any refuses connect() with EPERM: the message
                 # must point at IPAddressAllow=, not only at the router.

@@ -15,11 +15,15 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE = os.path.join(os.path.dirname(HERE), "fake-airstation")
 PORTKEEP = os.environ.get("PORTKEEP") or (sys.argv[1] if len(sys.argv) > 1 else "portkeep")
+
+
+RECORD_HEADER = "# portkeep: the groups applied and verified on this router; not to be edited"
 
 
 def upnp_built():
@@ -168,6 +172,7 @@ class PortkeepTest(unittest.TestCase):
                 self.tmp = tempfile.mkdtemp(prefix="portkeep-test-")
                 self.fake = None
                 self.runtime = os.path.join(self.tmp, "run")
+                self.state = os.path.join(self.tmp, "state")  # the ownership record (ownership.h)
                 self.pwfile = os.path.join(self.tmp, "router-password")
                 fd = os.open(self.pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 os.write(fd, (PASSWORD + "\n").encode())
@@ -181,6 +186,16 @@ class PortkeepTest(unittest.TestCase):
         def start_fake(self, table=(), **kw):
                 self.fake = Fake(self.tmp, table, **kw)
                 return self.fake
+
+        def owned(self, *groups):
+                """As after an earlier verified apply: portkeep's ownership
+                record (lib/ownership.c) says it applied these groups on the
+                fake router, so their entries that the file does not declare
+                are portkeep's to change."""
+                host = urllib.parse.urlsplit(self.fake.url).netloc
+                os.makedirs(self.state, exist_ok=True)
+                with open(os.path.join(self.state, host + ".groups"), "w") as f:
+                        f.write(RECORD_HEADER + "\n" + "".join("GROUP=%s\n" % g for g in groups))
 
         def write_config(self, body=VPN_CONFIG, sync="", router_extra="", name="portkeep.yaml",
                          lan_ip="192.168.11.3"):
@@ -200,6 +215,7 @@ class PortkeepTest(unittest.TestCase):
                 e.pop("PORTKEEP_CONFIG", None)
                 e.pop("CREDENTIALS_DIRECTORY", None)
                 e["RUNTIME_DIRECTORY"] = self.runtime
+                e["STATE_DIRECTORY"] = self.state
                 e["PORTKEEP_LOCK_TIMEOUT"] = "2"
                 e["no_proxy"] = "*"
                 if env:

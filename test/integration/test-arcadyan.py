@@ -54,6 +54,10 @@ class Apply(ArcadyanMixin, nosave_cases.Apply):
         pass
 
 
+class Ownership(ArcadyanMixin, nosave_cases.Ownership):
+        pass
+
+
 class Failures(ArcadyanMixin, nosave_cases.Failures):
         def test_wrong_password(self):
                 self.start_fake(PPTP, password="another-password")
@@ -116,6 +120,7 @@ class Failures(ArcadyanMixin, nosave_cases.Failures):
         def test_refused_delete_restores_what_was_deleted(self):
                 stale = [entry("L2TP", "udp", str(p)) for p in (7000, 7001)]
                 self.start_fake(PPTP + L2TP + stale)
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.write_config()
                 self.fake.fail(fault="refuse", message="削除できません。", action="delete", count=1)
                 res = self.portkeep("apply")
@@ -231,6 +236,7 @@ class Family(ArcadyanMixin, PortkeepTest):
         def test_half_of_a_hand_made_both_removed(self):
                 both = dict(entry("game", "tcp/udp", "27015"), stored_as="both")
                 self.start_fake([both])
+                self.owned("game")  # an earlier apply made this group
                 self.write_config("groups:\n  - name: game\n    forwards:\n"
                                   "      - { proto: udp, port: 27015 }\n")
                 res = self.portkeep("apply")
@@ -244,6 +250,7 @@ class Family(ArcadyanMixin, PortkeepTest):
                 web = [entry("web", "tcp", str(8440 + i), "192.168.11.20", wan="203.0.113.%d" % (5 + i))
                        for i in range(3)]
                 self.start_fake(web)
+                self.owned("web")  # an earlier apply made this group
                 self.assertEqual(self.fake.stats()["wan_aliases"], ["203.0.113.5", "203.0.113.6", "203.0.113.7"])
                 self.write_config("groups:\n  - name: web\n    lan_ip: 192.168.11.20\n    forwards:\n"
                                   "      - { proto: tcp, port: 8440, wan: 203.0.113.5 }\n"
@@ -340,6 +347,7 @@ class Family(ArcadyanMixin, PortkeepTest):
                 nas = entry("NAS", "tcp", "5001", "192.168.11.10")
                 stale = entry("PPTP", "tcp", "1724")
                 self.start_fake([stale, nas] + PPTP)
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.write_config(VPN_CONFIG.split("  - name: L2TP")[0])
                 self.assertExit(self.portkeep("apply"), 0)
                 self.assertTable([nas] + PPTP)
@@ -450,6 +458,7 @@ class Batch(ArcadyanMixin, PortkeepTest):
                 stale = [entry("L2TP", "udp", str(p)) for p in (7000, 7001)]
                 start = [nas, moved, stale[0], old, PPTP[1], L2TP[0], stale[1], L2TP[1]]
                 self.start_fake(start)
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.fake.config(disabled_groups=["Old"])
                 self.write_config()
                 return start, [nas, old]
@@ -507,6 +516,7 @@ class Batch(ArcadyanMixin, PortkeepTest):
         def test_delete_gone_meanwhile_sends_nothing(self):
                 stale = entry("L2TP", "udp", "7000")
                 self.start_fake(PPTP + L2TP + [stale])
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.write_config()
                 res = self.apply_while_someone_edits(PPTP + L2TP)
                 self.assertExit(res, 1)

@@ -55,7 +55,8 @@ class DaemonTest(PortkeepTest):
                 e = dict(os.environ)
                 for k in ("PORTKEEP_CONFIG", "CREDENTIALS_DIRECTORY", "WATCHDOG_PID", "LISTEN_FDS"):
                         e.pop(k, None)
-                e.update({"RUNTIME_DIRECTORY": self.runtime, "NOTIFY_SOCKET": self.notify.path,
+                e.update({"RUNTIME_DIRECTORY": self.runtime, "STATE_DIRECTORY": self.state,
+                          "NOTIFY_SOCKET": self.notify.path,
                           "WATCHDOG_USEC": str(int(WATCHDOG_SEC * 1e6)), "no_proxy": "*",
                           "PORTKEEP_LOCK_TIMEOUT": "2"})
                 if watchdog_pid not in (None, "self"):
@@ -370,6 +371,7 @@ class Refused(DaemonTest):
                 backoff), shown in STATUS= and status, the router untouched."""
                 extra = [{"group": "PPTP", "proto": "tcp", "ports": str(p), "lan_ip": "192.168.11.9"} for p in (1724, 1725)]
                 self.start_fake(PPTP + L2TP + extra)
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.write_config(sync="  interval: 1h\n  max_deletes: 1\n")
                 self.start_daemon()
                 _, words = self.wait_status("refused")

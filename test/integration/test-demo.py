@@ -35,7 +35,8 @@ class Demo(unittest.TestCase):
                 self.assertIn("applied 7 changes; verified", apply)
                 self.assertIn("(exit status 0", apply)
                 self.assertIn("in sync: 7 forwards in 3 groups\n(exit status 0", again)
-                self.assertIn("7 forwards, 7 managed (*)\n(exit status 0", show)
+                self.assertIn("7 forwards, 7 managed (*)\nrecorded: PPTP, L2TP, web (the groups portkeep applied before)\n"
+                              "(exit status 0", show)
                 self.assertIn("README.md", show)  # where to go next
 
 

@@ -3,6 +3,7 @@
 """The real portkeep binary against the fake AirStation, nosave family:
 the main job (plan, apply, show) and the ways a router fails."""
 
+import json
 import os
 import sys
 
@@ -79,6 +80,7 @@ class Apply(PortkeepTest):
                 altered = [dict(e) for e in PPTP]
                 altered[0]["lan_ip"] = "192.168.11.99"
                 self.start_fake(altered + L2TP)
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.write_config()
                 res = self.portkeep("plan")
                 self.assertExit(res, 2)
@@ -90,6 +92,7 @@ class Apply(PortkeepTest):
 
         def test_replace_lan_port(self):
                 self.start_fake(PPTP + [entry("web", "tcp", "8443", "192.168.11.20", "8443")])
+                self.owned("web")  # an earlier apply made this group
                 self.write_config(VPN_CONFIG.split("  - name: L2TP")[0] + WEB)
                 res = self.portkeep("apply")
                 self.assertExit(res, 0)
@@ -118,6 +121,7 @@ class Apply(PortkeepTest):
                 stale = [entry("L2TP", "udp", str(p)) for p in (7000, 7001, 7002)]
                 keep = entry("NAS", "tcp", "5001", "192.168.11.10")
                 self.start_fake(PPTP + stale[:2] + [keep] + L2TP + stale[2:])
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.write_config()
                 res = self.portkeep("apply")
                 self.assertExit(res, 0)
@@ -127,6 +131,7 @@ class Apply(PortkeepTest):
         def test_max_deletes_guard(self):
                 stale = [entry("L2TP", "udp", str(p)) for p in range(7000, 7004)]
                 self.start_fake(PPTP + L2TP + stale)
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.write_config(sync="  max_deletes: 3\n")
                 res = self.portkeep("apply")
                 self.assertExit(res, 3)
@@ -141,6 +146,7 @@ class Apply(PortkeepTest):
         def test_guard_at_the_limit_passes(self):
                 stale = [entry("L2TP", "udp", str(p)) for p in range(7000, 7003)]
                 self.start_fake(PPTP + L2TP + stale)
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.write_config(sync="  max_deletes: 3\n")
                 self.assertExit(self.portkeep("apply"), 0)
                 self.assertTable(PPTP + L2TP)
@@ -173,6 +179,7 @@ class Apply(PortkeepTest):
         def test_prune_none_keeps_managed_leftovers(self):
                 extra = entry("PPTP", "tcp", "1724")
                 self.start_fake(PPTP + L2TP + [extra])
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.write_config(sync="  prune: none\n")
                 self.assertExit(self.portkeep("apply"), 0)
                 self.assertTable(PPTP + L2TP + [extra])
@@ -297,6 +304,7 @@ class Failures(PortkeepTest):
         def test_refused_delete_restores_what_was_deleted(self):
                 stale = [entry("L2TP", "udp", str(p)) for p in (7000, 7001)]
                 self.start_fake(PPTP + L2TP + stale)
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.write_config()
                 self.fake.fail(fault="refuse", message="削除できません。", action="delete", skip=1, count=1)
                 res = self.portkeep("apply")
@@ -352,6 +360,100 @@ class Failures(PortkeepTest):
                 self.assertExit(res, 1)
                 self.assertIn("パスワードが間違っています", res.err)
                 self.assertTable([])
+
+
+class Ownership(PortkeepTest):
+        """portkeep remembers the groups it applied and verified (a record in
+        $STATE_DIRECTORY): what is removed from the file goes, what it never
+        made is not taken without --force."""
+
+        def record(self):
+                with open(os.path.join(self.state, os.listdir(self.state)[0])) as f:
+                        return [line[6:].rstrip("\n") for line in f if line.startswith("GROUP=")]
+
+        def test_a_removed_group_is_deleted_with_its_reason(self):
+                self.start_fake()
+                self.write_config()
+                self.assertExit(self.portkeep("apply"), 0)
+                self.assertEqual(self.record(), ["PPTP", "L2TP"])
+                self.write_config(VPN_CONFIG.split("  - name: L2TP")[0])
+                res = self.portkeep("plan")
+                self.assertExit(res, 2)
+                self.assertIn("- L2TP  udp 500 -> 192.168.11.3:500  (group L2TP is no longer in the file)", res.out)
+                self.assertEqual(res.out.count("(group L2TP is no longer in the file)"), 4, res.out)
+                res = self.portkeep("--json", "plan")
+                changes = json.loads(res.out)["changes"]
+                self.assertEqual([c["reason"] for c in changes], ["group L2TP is no longer in the file"] * 4)
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertTable(PPTP)
+                self.assertEqual(self.record(), ["PPTP"])
+                self.assertExit(self.portkeep("plan"), 0)
+
+        def test_a_removed_group_counts_toward_max_deletes(self):
+                self.start_fake()
+                self.write_config()
+                self.assertExit(self.portkeep("apply"), 0)
+                self.write_config(VPN_CONFIG.split("  - name: L2TP")[0], sync="  max_deletes: 3\n")
+                res = self.portkeep("apply")
+                self.assertExit(res, 3)
+                self.assertIn("the plan deletes 4 entries", res.err)
+                self.assertTable(PPTP + L2TP)
+                self.assertEqual(self.record(), ["PPTP", "L2TP"])  # not verified: kept
+
+        def test_without_the_record_a_group_not_in_the_file_is_left(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config(VPN_CONFIG.split("  - name: L2TP")[0])
+                res = self.portkeep("plan")
+                self.assertExit(res, 0)
+                self.assertIn("4 unmanaged left alone", res.out)
+                self.assertIn("declare it with 'forwards: []'", res.out)
+                # which removes it
+                self.write_config(VPN_CONFIG.split("  - name: L2TP")[0] + "  - name: L2TP\n    forwards: []\n")
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertTable(PPTP)
+
+        def test_first_adoption_leaves_hand_made_entries(self):
+                # hand-made entries of a group the file declares, portkeep never
+                # having applied it: the matching ones are adopted, the others
+                # are not portkeep's to delete
+                theirs = [entry("PPTP", "tcp", "8080", "192.168.11.50"), entry("PPTP", "tcp", "3389", "192.168.11.51")]
+                self.start_fake(theirs + PPTP)
+                self.write_config()
+                res = self.portkeep("plan")
+                self.assertExit(res, 2)
+                self.assertIn("not created by portkeep, left alone", res.out)
+                self.assertIn("? PPTP  tcp 8080 -> 192.168.11.50:8080", res.out)
+                self.assertEqual(len(json.loads(self.portkeep("--json", "plan").out)["not_created_by_portkeep"]), 2)
+                res = self.portkeep("apply")
+                self.assertExit(res, 3)
+                self.assertIn("applied 4 changes; verified", res.out)
+                self.assertIn("tcp 8080 -> 192.168.11.50:8080 (group PPTP) was not created by portkeep", res.err)
+                self.assertIn("--force", res.err)
+                self.assertTable(theirs + PPTP + L2TP)
+                self.assertEqual(self.record(), ["L2TP"])  # PPTP is not portkeep's yet
+                res = self.portkeep("apply")
+                self.assertExit(res, 3)  # still left, and said
+                res = self.portkeep("apply", "--force")
+                self.assertExit(res, 0)
+                self.assertTable(PPTP + L2TP)
+                self.assertEqual(self.record(), ["PPTP", "L2TP"])
+
+        def test_first_adoption_of_exactly_matching_entries_is_silent(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config()
+                res = self.portkeep("apply")
+                self.assertExit(res, 0)
+                self.assertEqual(self.record(), ["PPTP", "L2TP"])
+
+        def test_show_marks_recorded_groups(self):
+                self.start_fake(PPTP + L2TP)
+                self.write_config()
+                self.assertExit(self.portkeep("apply"), 0)
+                self.write_config(VPN_CONFIG.split("  - name: L2TP")[0])
+                res = self.portkeep("show")
+                self.assertIn("recorded: PPTP, L2TP", res.out)
 
 
 class UpnpDriverMissing(PortkeepTest):

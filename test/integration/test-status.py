@@ -136,7 +136,7 @@ class StatusTest(DaemonTest):
                           'echo rc=$?; ls /run /run/portkeep-home')
                 p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
                                     PORTKEEP, self.config], capture_output=True, text=True,
-                                   env=dict(os.environ, no_proxy="*"))
+                                   env=dict(os.environ, no_proxy="*", STATE_DIRECTORY=self.state))
                 self.assertIn("rc=0\n", p.stdout, p.stderr)
                 self.assertIn("127.0.0.1:%d.lock" % self.fake.port, p.stdout)
                 self.assertIn("portkeep-home", p.stdout)
@@ -182,7 +182,7 @@ class StatusTest(DaemonTest):
 
         def capture(self, seconds, *args):
                 out, err = os.path.join(self.tmp, "journal.json"), os.path.join(self.tmp, "capture.err")
-                env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime, no_proxy="*")
+                env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime, STATE_DIRECTORY=self.state, no_proxy="*")
                 subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable,
                                 os.path.join(HERE, "journal_capture.py"), out, err, str(seconds), "--", PORTKEEP,
                                 "-c", self.config] + list(args), env=env, check=True, timeout=60)
@@ -205,6 +205,7 @@ class StatusTest(DaemonTest):
                 self.skip_unless_root()
                 extra = {"group": "PPTP", "proto": "tcp", "ports": "1724", "lan_ip": "192.168.11.9"}
                 self.start_fake([extra])
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.write_config(sync="  interval: 1h\n")
                 got = self.capture(2.5, "run")
                 self.assertEqual(got["rc"], 0, got["stderr"])
@@ -240,6 +241,7 @@ class StatusTest(DaemonTest):
                 extra = [{"group": "PPTP", "proto": "tcp", "ports": str(p), "lan_ip": "192.168.11.9"} for p in (1724, 1725)]
                 os.unlink(os.path.join(self.tmp, "fake-port"))  # the stopped fake's
                 self.start_fake(PPTP + L2TP + extra)
+                self.owned("PPTP", "L2TP")  # an earlier apply made these groups
                 self.write_config(sync="  interval: 1h\n  max_deletes: 1\n")
                 got = self.capture(1.5, "run")
                 refused = [e for e in got["entries"] if e.get("MESSAGE_ID") == IDS["refused"]]

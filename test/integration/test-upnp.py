@@ -191,7 +191,7 @@ class UpnpLab(PortkeepTest):
 
         def test_router_reboot_repaired_by_the_daemon(self):
                 self.write_upnp(sync="  interval: 1s\n")
-                env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime)
+                env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime, STATE_DIRECTORY=self.state)
                 env.pop("NOTIFY_SOCKET", None)
                 daemon = subprocess.Popen(["ip", "netns", "exec", self.lab.ns["lan"], os.path.abspath(PORTKEEP),
                                            "-c", self.config, "run"], env=env, stdin=subprocess.DEVNULL,
