@@ -375,6 +375,11 @@ static void daemon_pass(Daemon *d) {
 
         log_debug("pass started");
         r = pass_run(s.router, d->config, PASS_APPLY, false, &res);
+        if (res.use_record) {
+                ownership_done(&d->state.recorded);
+                for (size_t i = 0; i < res.record.n; i++)
+                        (void) ownership_add(&d->state.recorded, res.record.groups[i]);
+        }
         if (router_external_address(s.router)[0]) {
                 char *e = strdup(router_external_address(s.router));
 

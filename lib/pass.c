@@ -559,9 +559,14 @@ static void write_record(const Config *c, bool force, PassResult *res) {
                 return; /* as it was: no write every pass */
         if (k >= 0)
                 k = ownership_write(path, &next);
-        if (k < 0)
+        if (k < 0) {
                 log_warning("cannot write %s: %s; the next pass will not know which groups portkeep applied",
                             path, strerror(-k));
+                return;
+        }
+        ownership_done(&res->record);
+        res->record = next; /* what the record says now */
+        next = (Ownership){};
 }
 
 /* The pass changed and verified what it could; the forwards whose keys

@@ -63,8 +63,9 @@ typedef struct PassResult {
         bool have_final;
         Plan *verify_plan;  /* verify failed: what still differs */
 
-        /* the ownership record (ownership.h) as read, when this router keeps
-         * one (not for a router that marks its entries itself) */
+        /* the ownership record (ownership.h), when this router keeps one
+         * (not for a router that marks its entries itself): as read, or as
+         * written after a verified apply */
         bool use_record;
         Ownership record;
         char external[64];  /* the router's external address as it said at login, or "" */

@@ -21,6 +21,7 @@ void state_done(State *s) {
         free(s->config);
         free(s->router);
         free(s->external);
+        ownership_done(&s->recorded);
         free(s->result);
         free(s->status);
         *s = (State){};
@@ -45,6 +46,8 @@ static void state_print(const State *s, FILE *f) {
         write_string(f, "CONFIG", s->config);
         write_string(f, "ROUTER", s->router);
         write_string(f, "EXTERNAL", s->external);
+        for (size_t i = 0; i < s->recorded.n; i++)
+                write_string(f, "RECORDED", s->recorded.groups[i]);
         write_string(f, "STATUS", s->status);
         if (s->next_pass_usec > 0)
                 fprintf(f, "NEXT_PASS=%" PRIu64 "\n", s->next_pass_usec);
@@ -114,6 +117,8 @@ static int state_assign(State *s, const char *key, const char *v, bool *have_ver
                 r = set_string(&s->router, v);
         else if (streq(key, "EXTERNAL"))
                 r = set_string(&s->external, v);
+        else if (streq(key, "RECORDED"))
+                r = ownership_add(&s->recorded, v);
         else if (streq(key, "STATUS"))
                 r = set_string(&s->status, v);
         else if (streq(key, "RESULT"))

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ownership.h"
+
 /* The daemon's last pass, for `portkeep status`: a small file of KEY=VALUE
  * lines in the runtime directory (lock_runtime_directory()), named "status",
  * as systemd keeps its own state under /run. The daemon writes it after every
@@ -34,6 +36,7 @@ typedef struct State {
         char *config;
         char *router;
         char *external;                      /* the router's external address at the last pass, or NULL */
+        Ownership recorded;                  /* the groups portkeep applied there, after the last pass */
         bool have_last_pass;
         uint64_t started_usec, finished_usec; /* CLOCK_REALTIME */
         char *result;

@@ -95,6 +95,12 @@ void status_print(const State *s, bool running, uint64_t now_usec, FILE *f) {
         fprintf(f, "router:    %s\n", s->router ? s->router : "?");
         if (s->external)
                 fprintf(f, "external:  %s\n", s->external);
+        if (s->recorded.n > 0) {
+                fputs("recorded:  ", f);
+                for (size_t i = 0; i < s->recorded.n; i++)
+                        fprintf(f, "%s%s", i ? ", " : "", s->recorded.groups[i]);
+                fputs(" (the groups portkeep applied)\n", f);
+        }
         fprintf(f, "status:    %s\n", s->status ? s->status : "?");
         if (s->have_last_pass) {
                 fprintf(f, "last pass: %s, %u change%s, finished %s (%s", s->result ? s->result : "?", s->changes,
@@ -128,7 +134,7 @@ static void json_time(FILE *f, uint64_t usec) {
 void status_print_json(const State *s, bool running, FILE *f) {
         if (!s) {
                 fputs("{\"version\":1,\"running\":false,\"pid\":null,\"config\":null,\"router\":null,"
-                      "\"external_address\":null,\"last_pass\":null,\"next_pass\":null,\"status\":null}\n", f);
+                      "\"external_address\":null,\"recorded_groups\":[],\"last_pass\":null,\"next_pass\":null,\"status\":null}\n", f);
                 return;
         }
         fprintf(f, "{\"version\":1,\"running\":%s,\"pid\":%ld,\"config\":", running ? "true" : "false",
@@ -138,6 +144,13 @@ void status_print_json(const State *s, bool running, FILE *f) {
         json_write_string(f, s->router);
         fputs(",\"external_address\":", f);
         json_write_string(f, s->external);
+        fputs(",\"recorded_groups\":[", f);
+        for (size_t i = 0; i < s->recorded.n; i++) {
+                if (i)
+                        fputc(',', f);
+                json_write_string(f, s->recorded.groups[i]);
+        }
+        fputc(']', f);
         fputs(",\"last_pass\":", f);
         if (s->have_last_pass) {
                 fputs("{\"started\":", f);

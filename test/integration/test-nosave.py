@@ -5,10 +5,12 @@ the main job (plan, apply, show) and the ways a router fails."""
 
 import json
 import os
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import UPNP_BUILT, L2TP, PPTP, VPN_CONFIG, PortkeepTest, entry, main  # noqa: E402
+from harness import PORTKEEP, UPNP_BUILT, L2TP, PPTP, VPN_CONFIG, PortkeepTest, entry, main  # noqa: E402
 
 WEB = """\
   - name: web
@@ -446,6 +448,28 @@ class Ownership(PortkeepTest):
                 res = self.portkeep("apply")
                 self.assertExit(res, 0)
                 self.assertEqual(self.record(), ["PPTP", "L2TP"])
+
+        def test_status_lists_recorded_groups(self):
+                # the one-shot apply leaves no daemon state; the daemon's does
+                self.start_fake(PPTP + L2TP)
+                self.write_config(sync="  interval: 1h\n")
+                env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime, STATE_DIRECTORY=self.state, no_proxy="*")
+                env.pop("NOTIFY_SOCKET", None)
+                d = subprocess.Popen([os.path.abspath(PORTKEEP), "-c", self.config, "run"], env=env,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                try:
+                        deadline = time.monotonic() + 10
+                        while time.monotonic() < deadline:
+                                res = self.portkeep("status")
+                                if "recorded:" in res.out:
+                                        break
+                                time.sleep(0.1)
+                        self.assertIn("recorded:  PPTP, L2TP (the groups portkeep applied)", res.out)
+                        st = json.loads(self.portkeep("--json", "status").out)
+                        self.assertEqual(st["recorded_groups"], ["PPTP", "L2TP"])
+                finally:
+                        d.terminate()
+                        d.communicate(timeout=10)
 
         def test_show_marks_recorded_groups(self):
                 self.start_fake(PPTP + L2TP)
