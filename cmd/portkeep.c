@@ -13,6 +13,7 @@
 
 #include "config-build.h"
 #include "config.h"
+#include "confirm.h"
 #include "export.h"
 #include "daemon.h"
 #include "json.h"
@@ -34,6 +35,8 @@ typedef struct Options {
         bool json;
         bool force;
         bool dry_run;
+        uint64_t confirm_usec; /* apply --confirm DURATION, 0: none */
+        const char *confirm_text;
 } Options;
 
 typedef struct Verb {
@@ -103,6 +106,25 @@ static int verb_check(const Options *o, int argc, char **argv) {
                 printf("%s: configuration OK: %zu forward%s in %zu group%s\n", path, c->desired.n,
                        c->desired.n == 1 ? "" : "s", c->n_groups, c->n_groups == 1 ? "" : "s");
         config_free(c);
+        return 0;
+}
+
+static int verb_confirm(const Options *o, int argc, char **argv) {
+        long pid = 0;
+        int r;
+
+        if (argc > 1)
+                return usage_error("confirm takes no arguments, got '%s'", argv[1]);
+        r = confirm_send(&pid);
+        if (r == -ENOENT) {
+                log_error("no 'portkeep apply --confirm' is waiting for %s", config_path(o));
+                return 1;
+        }
+        if (r < 0) {
+                log_error_errno(r, "cannot reach the waiting 'portkeep apply --confirm': %m");
+                return 1;
+        }
+        printf("confirmed: the apply --confirm (pid %ld) keeps its change\n", pid);
         return 0;
 }
 
@@ -207,6 +229,58 @@ static void print_final(const Options *o, const PassResult *res, const Config *c
         }
 }
 
+/* apply --confirm: the change stays only when someone says so in time;
+ * else the table is restored (while the lock is still held, so no daemon
+ * pass comes between), and the daemon leaves this content of the file alone
+ * until it changes. */
+static int confirm_or_restore(const Options *o, Run *s, const PassResult *res) {
+        _cleanup_(pass_result_done) PassResult undo = {};
+        ConfirmAnswer answer;
+        int sig = 0, r;
+
+        r = confirm_pending_create();
+        if (r < 0)
+                log_warning_errno(r, "cannot write the file 'portkeep confirm' looks for: %m; only Enter here keeps the change");
+        printf("applied %zu change%s; verified. Keep %s? Press Enter, or run 'portkeep confirm' in another shell, "
+               "within %s; else %s restored.\n",
+               res->n_applied, res->n_applied == 1 ? "" : "s", res->n_applied == 1 ? "it" : "them", o->confirm_text,
+               res->n_applied == 1 ? "it is" : "they are");
+        fflush(stdout);
+        r = confirm_wait(o->confirm_usec, &answer, &sig);
+        confirm_pending_remove();
+        if (r < 0) {
+                log_error_errno(r, "cannot wait for the answer: %m; restoring");
+                answer = CONFIRM_TIMEOUT;
+        }
+        if (answer == CONFIRM_KEEP) {
+                confirm_clear(s->config);
+                printf("kept: the router's table matches %s\n", s->config->path);
+                return 0;
+        }
+        if (answer == CONFIRM_TIMEOUT)
+                log_warning("no answer within %s: restoring the table as it was before this apply", o->confirm_text);
+        else
+                log_warning("%s: restoring the table as it was before this apply", strsignal(sig));
+        r = pass_undo(s->session.router, s->config, res, &undo);
+        if (r < 0) {
+                log_error_errno(r, "the restore failed: %m");
+                return 1;
+        }
+        if (undo.outcome == PASS_OK && undo.rolled_back) {
+                r = confirm_mark_refused(s->config);
+                if (r < 0)
+                        log_warning_errno(r, "cannot mark %s as not kept: %m; a running daemon may apply it again",
+                                          s->config->path);
+                log_error("restored and verified: the router's table is as it was before this apply; the daemon "
+                          "leaves this version of %s alone until it changes, 'systemctl reload portkeep' or a plain "
+                          "'portkeep apply'", s->config->path);
+                return 1;
+        }
+        log_error("%s", undo.message ? undo.message : "the restore failed");
+        print_final(o, &undo, s->config);
+        return 1;
+}
+
 static int verb_apply(const Options *o, int argc, char **argv) {
         _cleanup_(run_done) Run s = {};
         _cleanup_(pass_result_done) PassResult res = {};
@@ -220,9 +294,13 @@ static int verb_apply(const Options *o, int argc, char **argv) {
         r = run_pass(o, PASS_APPLY, o->force, &s, &res);
         if (r != 0)
                 return r;
+        if (!o->confirm_usec)
+                confirm_clear(s.config); /* a plain apply: the daemon may go on */
 
         switch (res.outcome) {
         case PASS_OK:
+                if (o->confirm_usec && res.n_applied > 0)
+                        return confirm_or_restore(o, &s, &res);
                 if (o->json || res.n_applied == 0)
                         print_plan(o, res.plan);
                 else
@@ -368,7 +446,8 @@ static int verb_status(const Options *o, int argc, char **argv) {
 static const Verb verbs[] = {
         { "check",   verb_check,   "[FILE]",                "validate the file offline (reads no password, contacts no router)" },
         { "plan",    verb_plan,    "",                      "read the router, print the diff" },
-        { "apply",   verb_apply,   "[--force] [--dry-run]", "plan, apply, verify" },
+        { "apply",   verb_apply,   "[--force] [--dry-run] [--confirm DURATION]", "plan, apply, verify" },
+        { "confirm", verb_confirm, "",                      "keep the change a waiting 'apply --confirm' made" },
         { "show",    verb_show,    "",                      "print the router's table, managed entries marked" },
         { "export",  verb_export,  "",                      "print the router's table as a portkeep YAML file" },
         { "run",     verb_run,     "",                      "daemon: reconcile every sync.interval" },
@@ -387,11 +466,18 @@ static void help(void) {
         printf("Usage: portkeep [-c FILE] [--json] [-v|-q] COMMAND\n\n"
                "Keeps a router's port-forwarding table equal to a YAML file.\n\n"
                "Commands:\n");
+        int width = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                int l = (int) (strlen(verbs[i].name) + 1 + strlen(verbs[i].args));
+
+                width = l > width ? l : width;
+        }
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
                 char left[64];
 
                 snprintf(left, sizeof left, "%s %s", verbs[i].name, verbs[i].args);
-                printf("  %-30s %s\n", left, verbs[i].help);
+                printf("  %-*s %s\n", width, left, verbs[i].help);
         }
         printf("\nOptions:\n"
                "  -c, --config FILE   config file (default $PORTKEEP_CONFIG or " DEFAULT_CONFIG ")\n"
@@ -404,7 +490,7 @@ static void help(void) {
                "3 refused by a safety guard, 64 usage error, 78 invalid config.\n");
 }
 
-enum { ARG_JSON = 0x100, ARG_VERSION, ARG_FORCE, ARG_DRY_RUN };
+enum { ARG_JSON = 0x100, ARG_VERSION, ARG_FORCE, ARG_DRY_RUN, ARG_CONFIRM };
 
 int main(int argc, char **argv) {
         static const struct option options[] = {
@@ -416,6 +502,7 @@ int main(int argc, char **argv) {
                 { "version", no_argument,       NULL, ARG_VERSION },
                 { "force",   no_argument,       NULL, ARG_FORCE },
                 { "dry-run", no_argument,       NULL, ARG_DRY_RUN },
+                { "confirm", required_argument, NULL, ARG_CONFIRM },
                 {}
         };
         Options o = {};
@@ -435,6 +522,11 @@ int main(int argc, char **argv) {
                 case ARG_VERSION: return verb_version(&o, 1, argv);
                 case ARG_FORCE: o.force = true; break;
                 case ARG_DRY_RUN: o.dry_run = true; break;
+                case ARG_CONFIRM:
+                        if (parse_duration(optarg, &o.confirm_usec) < 0 || o.confirm_usec == 0)
+                                return usage_error("--confirm takes a duration such as 2m or 30s, not '%s'", optarg);
+                        o.confirm_text = optarg;
+                        break;
                 default: fputs("Try 'portkeep --help'.\n", stderr); return EX_USAGE;
                 }
         }
@@ -443,8 +535,10 @@ int main(int argc, char **argv) {
         v = find_verb(argv[optind]);
         if (!v)
                 return usage_error("unknown command '%s'", argv[optind]);
-        if ((o.force || o.dry_run) && !streq(v->name, "apply"))
-                return usage_error("--force and --dry-run go with 'apply', not '%s'", v->name);
+        if ((o.force || o.dry_run || o.confirm_usec) && !streq(v->name, "apply"))
+                return usage_error("--force, --dry-run and --confirm go with 'apply', not '%s'", v->name);
+        if (o.dry_run && o.confirm_usec)
+                return usage_error("%s", "--dry-run changes nothing, so there is nothing to --confirm");
 
         /* The runtime directory (lock, status file) follows the file's name. */
         if (lock_set_config_path(config_path(&o)) < 0) {

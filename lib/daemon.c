@@ -20,6 +20,7 @@
 #include "macro.h"
 #include "pass.h"
 #include "router.h"
+#include "confirm.h"
 #include "session.h"
 #include "time-util.h"
 #include "state.h"
@@ -53,6 +54,7 @@ typedef struct Daemon {
 
         State state;
         char *held_back;        /* the conflicts of the last pass, as text: logged once per change */
+        char config_hash[65];   /* of the file's content as loaded (confirm.h) */
 } Daemon;
 
 static bool stop_pending(void) {
@@ -362,6 +364,32 @@ static int pass_prepare(Daemon *d, uint64_t started, Session *s) {
         return 1;
 }
 
+/* What 'apply --confirm' restored does not come straight back: passes wait
+ * until the file changes (and is reloaded), a reload is asked for, or a plain
+ * apply runs. */
+static bool refused_by_confirm(Daemon *d) {
+        char status[1024], when[64] = "?";
+        uint64_t t = 0;
+        time_t tt;
+        struct tm tm;
+
+        if (!d->config_hash[0] || !confirm_is_refused(d->config, d->config_hash, &t))
+                return false;
+        tt = (time_t) (t / USEC_PER_SEC);
+        if (t && localtime_r(&tt, &tm))
+                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        snprintf(status, sizeof status,
+                 "not applying %s: 'portkeep apply --confirm' restored its change at %s; edit the file and reload, "
+                 "reload (systemctl reload), or run a plain 'portkeep apply' to resume",
+                 d->config_path, when);
+        if (!streq_ptr(d->state.status, status))
+                log_notice("%s", status);
+        set_status(d, status);
+        (void) schedule_pass(d, d->config->interval_usec);
+        publish(d);
+        return true;
+}
+
 static void daemon_pass(Daemon *d) {
         _cleanup_(pass_result_done) PassResult res = {};
         uint64_t started = now_usec(CLOCK_REALTIME);
@@ -370,6 +398,8 @@ static void daemon_pass(Daemon *d) {
 
         if (stop_pending())
                 return; /* the loop exits next */
+        if (refused_by_confirm(d))
+                return;
         if (pass_prepare(d, started, &s) != 0)
                 return;
 
@@ -459,6 +489,9 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                           d->config_path);
         log_info("reloading %s", d->config_path);
 
+        /* a reload asked for resumes what 'apply --confirm' restored */
+        if (d->config)
+                confirm_clear(d->config);
         r = config_load(d->config_path, &c, &errors);
         if (r >= 0 && check_session(c, false) == -ENOSYS) {
                 c = config_free(c);
@@ -483,6 +516,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 
         config_free(d->config);
         d->config = c;
+        if (confirm_file_hash(d->config_path, d->config_hash) < 0)
+                d->config_hash[0] = '\0';
         set_router_name(d);
         d->failures = 0;
         d->reload_errors = 0;
@@ -589,6 +624,8 @@ int daemon_run(const char *config_path) {
                 return EX_CONFIG;
         }
         /* Not the router's fault, and no retry mends it. */
+        if (confirm_file_hash(config_path, d.config_hash) < 0)
+                d.config_hash[0] = '\0';
         r = check_session(d.config, true);
         if (r == -ENOSYS)
                 return 1;

@@ -24,6 +24,7 @@ void pass_result_done(PassResult *res) {
         plan_free(res->plan);
         plan_free(res->verify_plan);
         ownership_done(&res->record);
+        steps_done(&res->done);
         *res = (PassResult){};
 }
 
@@ -654,9 +655,11 @@ static int apply(Router *r, const Config *c, bool force, PassResult *res) {
 
         if (router_can_batch(r)) {
                 k = write_batch(r, c, &steps, res);
-                steps_done(&steps);
-                if (k < 0 || res->outcome == PASS_FAILED)
+                if (k < 0 || res->outcome == PASS_FAILED) {
+                        steps_done(&steps);
                         return k;
+                }
+                res->done = steps; /* for pass_undo() */
                 return verify_held_back(r, c, force, res);
         }
 
@@ -670,9 +673,64 @@ static int apply(Router *r, const Config *c, bool force, PassResult *res) {
                 }
                 res->n_applied++;
         }
-        steps_done(&steps);
+        res->done = steps; /* for pass_undo() */
 
         return verify_held_back(r, c, force, res);
+}
+
+int pass_undo(Router *r, const Config *c, const PassResult *done, PassResult *ret) {
+        _cleanup_(steps_done) Steps undo = {};
+        int k, q = 0;
+
+        *ret = (PassResult){};
+        table_init(&ret->initial);
+        for (size_t i = 0; i < done->initial.n; i++) {
+                k = table_add(&ret->initial, &done->initial.items[i]);
+                if (k < 0)
+                        return k;
+        }
+        k = plan_undo_steps(&done->done, done->done.n, &undo);
+        if (k < 0)
+                return k;
+        k = router_login(r);
+        if (k < 0) {
+                fail_contact(ret, r, c, PASS_STAGE_LOGIN, k);
+                goto finish;
+        }
+        if (router_can_batch(r)) {
+                k = router_apply(r, &undo);
+                if (k >= 0)
+                        for (size_t i = 0; i < undo.n; i++)
+                                log_step_done(&undo.items[i], "restore: ");
+        } else
+                for (size_t i = 0; k >= 0 && i < undo.n; i++)
+                        k = do_step(r, &undo.items[i], "restore: ");
+        if (k < 0)
+                fail(ret, PASS_FAILED, PASS_STAGE_CHANGE, k, "restoring the table failed: %s", router_words(r, k));
+        k = router_read(r, &ret->final);
+        if (k < 0) {
+                table_done(&ret->final);
+                if (ret->outcome != PASS_FAILED)
+                        fail(ret, PASS_FAILED, PASS_STAGE_VERIFY, k, "restored, but the table could not be read back: %s",
+                             router_words(r, k));
+                goto finish;
+        }
+        ret->have_final = true;
+        ret->rolled_back = table_equal(&ret->initial, &ret->final);
+        if (ret->rolled_back) {
+                ret->outcome = PASS_OK;
+                free(ret->message);
+                ret->message = NULL;
+        } else if (ret->outcome != PASS_FAILED)
+                fail(ret, PASS_FAILED, PASS_STAGE_VERIFY, -EIO,
+                     "restored, but the table read back differs from the one before the change");
+finish:
+        k = router_logout(r);
+        if (k < 0)
+                log_debug("logout from %s failed, ignoring: %s", where(c), router_words(r, k));
+        if (ret->outcome == PASS_FAILED && !ret->message)
+                q = -ENOMEM;
+        return q;
 }
 
 int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *ret) {

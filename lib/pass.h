@@ -69,6 +69,7 @@ typedef struct PassResult {
         bool use_record;
         Ownership record;
         char external[64];  /* the router's external address as it said at login, or "" */
+        Steps done;         /* apply, verified: the steps made, for pass_undo() */
 } PassResult;
 
 void pass_result_done(PassResult *res);
@@ -76,6 +77,13 @@ void pass_result_done(PassResult *res);
 /* Runs one pass. Returns 0 when the pass ran to an outcome (which may be
  * PASS_FAILED; look at ret->outcome), or -ENOMEM. ret is always initialised. */
 int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *ret);
+
+/* Undoes what the verified apply pass done made (apply --confirm, when the
+ * change is not kept): logs in, makes the undo steps, reads the table and
+ * compares it with the one done started from. Returns 0 with ret->outcome
+ * PASS_OK and ret->rolled_back when the table is as it was, PASS_FAILED
+ * (message, final) otherwise; -ENOMEM. */
+int pass_undo(Router *r, const Config *c, const PassResult *done, PassResult *ret);
 
 /* The exit code of doc/design.md: 0 ok/in sync, 2 pending, 3 refused, 1 failed. */
 int pass_exit_code(const PassResult *res);

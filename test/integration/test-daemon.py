@@ -410,6 +410,121 @@ class Refused(DaemonTest):
                 self.stop_daemon()
 
 
+class Confirm(DaemonTest):
+        """apply --confirm DURATION: kept by Enter or 'portkeep confirm',
+        restored on the timeout or a signal, and then not re-applied by the
+        daemon until the file changes, a reload or a plain apply."""
+
+        def confirming(self, seconds, stdin=subprocess.DEVNULL):
+                e = dict(os.environ, RUNTIME_DIRECTORY=self.runtime, STATE_DIRECTORY=self.state, no_proxy="*",
+                         PORTKEEP_LOCK_TIMEOUT="2")
+                for k in ("PORTKEEP_CONFIG", "CREDENTIALS_DIRECTORY", "NOTIFY_SOCKET"):
+                        e.pop(k, None)
+                return subprocess.Popen([PORTKEEP, "-c", self.config, "apply", "--confirm", seconds], env=e, stdin=stdin,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def wait_pending(self, p):
+                path = os.path.join(self.runtime, "confirm")
+                deadline = time.monotonic() + 10
+                while not os.path.exists(path) and time.monotonic() < deadline and p.poll() is None:
+                        time.sleep(0.05)
+                self.assertTrue(os.path.exists(path), "apply --confirm did not start waiting")
+                self.assertTable(PPTP + L2TP)  # applied, while it waits
+
+        def test_no_answer_restores_and_the_daemon_does_not_reapply(self):
+                self.start_fake()
+                self.write_config(sync="  interval: 1s\n")
+                t0 = time.monotonic()
+                res = self.portkeep("apply", "--confirm", "3s")
+                self.assertExit(res, 1)
+                self.assertGreaterEqual(time.monotonic() - t0, 3)
+                self.assertIn("applied 6 changes; verified. Keep them? Press Enter, or run 'portkeep confirm'", res.out)
+                self.assertIn("no answer within 3s: restoring", res.err)
+                self.assertIn("restored and verified: the router's table is as it was before this apply", res.err)
+                self.assertTable([])
+                # the daemon leaves that version of the file alone ...
+                posts = len(self.fake.posts())
+                self.start_daemon()
+                t, words = self.wait_status("not applying")
+                self.assertIn("'portkeep apply --confirm' restored its change at ", words)
+                time.sleep(2.5)
+                self.assertTable([])
+                self.assertEqual(len(self.fake.posts()), posts, "the daemon re-applied a restored change")
+                self.assertEqual(self.err().count("not applying"), 1, "logged every pass")
+                # ... until a reload is asked for
+                self.proc.send_signal(signal.SIGHUP)
+                self.wait_status(IN_SYNC_6, since=t, timeout=10)
+                self.assertTable(PPTP + L2TP)
+                self.stop_daemon()
+
+        def test_a_plain_apply_resumes(self):
+                self.start_fake()
+                self.write_config()
+                self.assertExit(self.portkeep("apply", "--confirm", "1s"), 1)
+                self.assertTable([])
+                self.assertExit(self.portkeep("apply"), 0)
+                self.assertTable(PPTP + L2TP)
+                self.write_config(sync="  interval: 1s\n")
+                self.start_daemon()
+                self.wait_status(IN_SYNC_6)
+                self.stop_daemon()
+
+        def test_enter_keeps_it(self):
+                self.start_fake()
+                self.write_config()
+                p = self.confirming("20s", stdin=subprocess.PIPE)
+                self.wait_pending(p)
+                self.assertIn("Keep them?", p.stdout.readline())
+                p.stdin.write("\n")
+                p.stdin.flush()
+                out, err = p.communicate(timeout=20)
+                self.assertEqual(p.returncode, 0, err)
+                self.assertIn("kept: the router's table matches", out)
+                self.assertTable(PPTP + L2TP)
+                self.assertFalse(os.path.exists(os.path.join(self.runtime, "confirm")))
+
+        def test_portkeep_confirm_from_another_shell_keeps_it(self):
+                self.start_fake()
+                self.write_config()
+                res = self.portkeep("confirm")
+                self.assertExit(res, 1)
+                self.assertIn("no 'portkeep apply --confirm' is waiting", res.err)
+                p = self.confirming("20s")
+                self.wait_pending(p)
+                res = self.portkeep("confirm")
+                self.assertExit(res, 0)
+                self.assertIn("confirmed: the apply --confirm (pid %d) keeps its change" % p.pid, res.out)
+                out, err = p.communicate(timeout=20)
+                self.assertEqual(p.returncode, 0, err)
+                self.assertTable(PPTP + L2TP)
+
+        def test_a_signal_restores(self):
+                for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+                        with self.subTest(signal=sig):
+                                self.start_fake()
+                                self.write_config()
+                                p = self.confirming("20s")
+                                self.wait_pending(p)
+                                p.send_signal(sig)
+                                out, err = p.communicate(timeout=20)
+                                self.assertEqual(p.returncode, 1, err)
+                                self.assertIn("restored and verified", err)
+                                self.assertTable([])
+                                self.fake.stop()
+                                os.unlink(os.path.join(self.tmp, "fake-port"))
+
+        def test_confirm_goes_with_apply_only(self):
+                self.start_fake()
+                self.write_config()
+                res = self.portkeep("plan", "--confirm", "2m")
+                self.assertExit(res, 64)
+                res = self.portkeep("apply", "--dry-run", "--confirm", "2m")
+                self.assertExit(res, 64)
+                self.assertIn("nothing to --confirm", res.err)
+                res = self.portkeep("apply", "--confirm", "soon")
+                self.assertExit(res, 64)
+
+
 class Lock(DaemonTest):
         def test_oneshot_apply_waits_for_the_daemons_pass(self):
                 self.start_fake(PPTP + L2TP)
