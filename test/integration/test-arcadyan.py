@@ -421,6 +421,16 @@ class Family(ArcadyanMixin, PortkeepTest):
                 self.assertTable(PPTP + L2TP)
                 self.assertEqual({f["submit_button"] for f in apply_forms(self.fake)}, {"portfw.html"})
 
+        def test_confirm_without_an_answer_restores_in_one_write(self):
+                nas = entry("NAS", "tcp", "5001", "192.168.11.10")
+                self.start_fake([nas])
+                self.write_config()
+                res = self.portkeep("apply", "--confirm", "2s")
+                self.assertExit(res, 1)
+                self.assertIn("restored and verified", res.err)
+                self.assertTable([nas])
+                self.assertEqual(len(self.fake.posts()), 2)  # the change, then its undo: one write each
+
         def test_wrong_action_is_a_failure_not_success(self):
                 self.start_fake()
                 self.write_config(router_extra="  airstation:\n    action: ui_nothing\n")

@@ -289,6 +289,17 @@ class UpnpLab(PortkeepTest):
                 self.assertExit(res, 0)
                 self.assertIn("in sync", res.out)
 
+        def test_confirm_without_an_answer_restores(self):
+                self.other(8080)
+                self.write_upnp()
+                res = self.pk("apply", "--confirm", "2s")
+                self.assertExit(res, 1)
+                self.assertIn("restored and verified", res.err)
+                self.assertEqual(self.lab.mappings(), [("TCP", 8080, HOME, 8080, "someone else")])
+                res = self.pk("apply")
+                self.assertExit(res, 0)
+                self.assertEqual(len(self.lab.mappings()), len(EXPECTED) + 1)
+
         def test_gre_refused_by_check(self):
                 path = self.write_upnp("groups:\n  - name: pptp\n    preset: pptp\n")
                 res = self.pk("check", path)
