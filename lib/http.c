@@ -40,6 +40,7 @@ struct HttpClient {
         char charset[32]; /* of the last page */
         long status;
         char *location; /* Location of the last reply, for a POST answered 3xx */
+        int redirects;  /* followed so far for this GET */
         char curl_error[CURL_ERROR_SIZE];
         char error[256];
 };
@@ -525,6 +526,35 @@ static int to_utf8(HttpClient *h, const char *path, char **ret_body, size_t *ret
 }
 
 static int perform(HttpClient *h, const char *path, const char *referer, const char *post_body,
+                   char **ret_body, size_t *ret_size);
+
+#define HTTP_MAX_REDIRECTS 5
+
+/* A GET answered 3xx: followed (as a GET, with no Referer) when it points at
+ * the router itself (the same scheme, host and port), at most
+ * HTTP_MAX_REDIRECTS times; anywhere else is an error that says where. */
+static int follow_get(HttpClient *h, const char *path, char **ret_body, size_t *ret_size) {
+        _cleanup_free_ char *next = NULL;
+        size_t l = strlen(h->base_url);
+        int r;
+
+        if (!h->location)
+                return http_set_error(h, -EBADMSG, "%s: HTTP %ld without a Location", path, h->status);
+        if (strncasecmp(h->location, h->base_url, l) != 0 || (h->location[l] != '/' && h->location[l] != '\0'))
+                return http_set_error(h, -EBADMSG, "%s: the router redirected to '%.200s', which is not the router; not followed",
+                                      path, h->location);
+        if (h->redirects >= HTTP_MAX_REDIRECTS)
+                return http_set_error(h, -EBADMSG, "%s: more than %d redirects", path, HTTP_MAX_REDIRECTS);
+        next = strdup(h->location[l] ? h->location + l : "/");
+        if (!next)
+                return -ENOMEM;
+        h->redirects++;
+        r = perform(h, next, NULL, NULL, ret_body, ret_size);
+        h->redirects--;
+        return r;
+}
+
+static int perform(HttpClient *h, const char *path, const char *referer, const char *post_body,
                    char **ret_body, size_t *ret_size) {
         _cleanup_free_ char *url = NULL, *ref = NULL;
         CURLcode c;
@@ -550,9 +580,10 @@ static int perform(HttpClient *h, const char *path, const char *referer, const c
         if (curl_easy_setopt(h->curl, CURLOPT_URL, url) != CURLE_OK ||
             curl_easy_setopt(h->curl, CURLOPT_REFERER, ref) != CURLE_OK)
                 return http_set_error(h, -EINVAL, "%s: bad URL", path);
-        /* A POST is never followed to where a redirect points: curl would
-         * send the form (a password, perhaps) again on 307/308. */
-        if (curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, post_body ? 0L : 1L) != CURLE_OK)
+        /* curl follows no redirect: a POST's would send the form (a
+         * password, perhaps) again on 307/308, and a GET is followed below
+         * only to the router itself. */
+        if (curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK)
                 return -EINVAL;
         if (post_body) {
                 if (curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen(post_body)) != CURLE_OK ||
@@ -571,7 +602,7 @@ static int perform(HttpClient *h, const char *path, const char *referer, const c
         /* status 0: an HTTP/0.9 reply, which has no status line */
         if (status == 401 || status == 403)
                 return http_set_error(h, -EACCES, "%s: HTTP %ld", path, status);
-        if (post_body && status >= 300 && status <= 399) {
+        if (status >= 300 && status <= 399) {
                 char *loc = NULL;
 
                 if (curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) {
@@ -579,6 +610,9 @@ static int perform(HttpClient *h, const char *path, const char *referer, const c
                         if (!h->location)
                                 return -ENOMEM;
                 }
+                if (!post_body)
+                        return follow_get(h, path, ret_body, ret_size);
+                /* a POST's: the caller judges where it pointed */
         } else if (status != 0 && (status < 200 || status > 299))
                 return http_set_error(h, -EBADMSG, "%s: HTTP %ld", path, status);
 

@@ -678,6 +678,18 @@ static int apply(Router *r, const Config *c, bool force, PassResult *res) {
         return verify_held_back(r, c, force, res);
 }
 
+/* Every pass ends so: logged out, whatever happened (best effort), and a
+ * failure without a message means memory ran out. */
+static int pass_finish(Router *r, const Config *c, const PassResult *ret, int q) {
+        int k = router_logout(r);
+
+        if (k < 0)
+                log_debug("logout from %s failed, ignoring: %s", where(c), router_words(r, k));
+        if (ret->outcome == PASS_FAILED && !ret->message)
+                q = -ENOMEM;
+        return q;
+}
+
 int pass_undo(Router *r, const Config *c, const PassResult *done, PassResult *ret) {
         _cleanup_(steps_done) Steps undo = {};
         int k, q = 0;
@@ -725,12 +737,7 @@ int pass_undo(Router *r, const Config *c, const PassResult *done, PassResult *re
                 fail(ret, PASS_FAILED, PASS_STAGE_VERIFY, -EIO,
                      "restored, but the table read back differs from the one before the change");
 finish:
-        k = router_logout(r);
-        if (k < 0)
-                log_debug("logout from %s failed, ignoring: %s", where(c), router_words(r, k));
-        if (ret->outcome == PASS_FAILED && !ret->message)
-                q = -ENOMEM;
-        return q;
+        return pass_finish(r, c, ret, q);
 }
 
 int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *ret) {
@@ -789,12 +796,7 @@ int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *
         q = apply(r, c, force, ret);
 
 finish:
-        k = router_logout(r);
-        if (k < 0)
-                log_debug("logout from %s failed, ignoring: %s", where(c), router_words(r, k));
-        if (ret->outcome == PASS_FAILED && !ret->message)
-                q = -ENOMEM;
-        return q;
+        return pass_finish(r, c, ret, q);
 }
 
 void pass_print_table(const Table *t, const Config *c, const PassResult *res, FILE *f) {

@@ -593,9 +593,9 @@ static Owner owner_of(const Ctx *c, const char *const *file, const char *const *
 
         if (!a->group || wan_is_pppoe(a->wan))
                 return OWNER_NONE;
-        if (c->o->grouped_are_managed)
-                return OWNER_FILE;
         in_file = in_names(file, c->o->n_managed_groups, a->group);
+        if (c->o->grouped_are_managed)
+                return in_file ? OWNER_FILE : OWNER_REMOVED; /* the router marks portkeep's */
         if (!c->o->use_record)
                 return in_file ? OWNER_FILE : OWNER_NONE;
         in_record = in_names(record, c->o->n_recorded_groups, a->group);

@@ -64,13 +64,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         self.close_connection = True
                         self.wfile.write("<html><title>zero nine</title></html>".encode())
                         return
+                if p == "/redirect-same":
+                        return self.redirect(302, "/ok")
+                if p == "/redirect-absolute":
+                        return self.redirect(302, "http://127.0.0.1:%d/ok" % self.server.server_address[1])
+                if p == "/redirect-other":
+                        return self.redirect(302, "http://127.0.0.1:1/steal")
+                if p == "/redirect-loop":
+                        return self.redirect(302, "/redirect-loop")
                 if p == "/referer":
                         return self.reply(200, "<html><title>%s</title></html>" % self.headers.get("Referer", ""))
                 return self.reply(404, "no")
 
+        def redirect(self, status, location):
+                self.send_response(status)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
         def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n)
+                if self.path == "/redirect-post":
+                        # as a hostile login page would: elsewhere, keeping the form
+                        return self.redirect(307, "http://127.0.0.1:1/steal")
                 # the raw form body, so that the test sees the bytes sent
                 return self.reply(200, "<html><title>%s</title></html>" % body.decode("ascii"))
 

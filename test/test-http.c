@@ -59,6 +59,24 @@ int main(int argc, char **argv) {
         CHECK(get_title(h, "/404", &t) == -EBADMSG && strstr(http_error(h), "404"));
         CHECK(get_title(h, "/500", &t) == -EBADMSG && strstr(http_error(h), "500"));
 
+        /* redirects: a GET is followed to the router itself only; a POST
+         * never (curl would send the form again on 307), and says where */
+        CHECK(get_title(h, "/redirect-same", &t) == 0 && t && strcmp(t, "OK あ") == 0);
+        free(t), t = NULL;
+        CHECK(get_title(h, "/redirect-absolute", &t) == 0 && t && strcmp(t, "OK あ") == 0);
+        free(t), t = NULL;
+        CHECK(get_title(h, "/redirect-other", &t) == -EBADMSG);
+        CHECK(strstr(http_error(h), "redirected to 'http://127.0.0.1:1/steal', which is not the router; not followed"));
+        CHECK(get_title(h, "/redirect-loop", &t) == -EBADMSG && strstr(http_error(h), "more than 5 redirects"));
+        {
+                const HttpField f[] = { { "nosave_Password", "s3cr3t" } };
+
+                r = http_post_form(h, "/redirect-post", NULL, f, 1, &body, NULL);
+                CHECK(r == 0 && http_last_status(h) == 307);
+                CHECK(http_last_location(h) && streq(http_last_location(h), "http://127.0.0.1:1/steal"));
+                free(body), body = NULL;
+        }
+
         /* Referer is sent as a URL on the same base */
         CHECK(get_title(h, "/referer", &t) == 0 && t && strstr(t, "/index.html") &&
               strncmp(t, "http://127.0.0.1:", 17) == 0);

@@ -142,6 +142,7 @@ class UpnpLab(PortkeepTest):
                 res = self.pk("plan")
                 self.assertExit(res, 2)
                 self.assertEqual(res.out.count("- game"), 4, res.out)
+                self.assertEqual(res.out.count("(group game is no longer in the file)"), 4, res.out)
                 self.assertIn("- vpn", res.out)
                 res = self.pk("apply")
                 self.assertExit(res, 0)
