@@ -15,6 +15,7 @@
 #include "config.h"
 #include "confirm.h"
 #include "export.h"
+#include "interrupt.h"
 #include "daemon.h"
 #include "json.h"
 #include "lock.h"
@@ -135,11 +136,16 @@ static int verb_version(const Options *o, int argc, char **argv) {
         return 0;
 }
 
+/* What a one-shot pass has, once a stop signal came, to end what it started
+ * (the undo, the read after it, the logout): a slow router's few requests. */
+#define ONESHOT_GRACE_USEC (10 * USEC_PER_SEC)
+
 /* What plan, apply, show and export share: the config, then a session with
  * the router (session.h). Freed in reverse order. */
 typedef struct Run {
         Config *config;
         Session session;
+        Interrupt stop; /* SIGTERM, SIGINT, SIGHUP during the pass */
 } Run;
 
 static void run_done(Run *run) {
@@ -167,16 +173,27 @@ static int run_open(const Options *o, Run *run) {
         return 0;
 }
 
+/* Runs the pass with the stop signals blocked (interrupt.h): one that comes
+ * meanwhile ends it early, and a verb that changes nothing is done then
+ * (exit 128 + the signal); apply says what it left (apply_interrupted()). */
 static int run_pass(const Options *o, PassMode mode, bool force, Run *s, PassResult *res) {
         int r;
 
         r = run_open(o, s);
         if (r != 0)
                 return r;
+        r = interrupt_block_oneshot(&s->stop, ONESHOT_GRACE_USEC);
+        if (r < 0)
+                log_warning_errno(r, "cannot block SIGTERM, SIGINT and SIGHUP: %m; a signal now ends portkeep at once");
+        router_set_progress(s->session.router, interrupt_progress, &s->stop);
         r = pass_run(s->session.router, s->config, mode, force, res);
         if (r < 0) {
                 log_error_errno(r, "the pass failed: %m");
                 return 1;
+        }
+        if (interrupt_pending(&s->stop) && mode != PASS_APPLY) {
+                log_error("%s: stopped; nothing was changed", strsignal(s->stop.signal));
+                return interrupt_exit_code(&s->stop);
         }
         return 0;
 }
@@ -281,6 +298,28 @@ static int confirm_or_restore(const Options *o, Run *s, const PassResult *res) {
         return 1;
 }
 
+/* A stop signal came during the apply pass: say what the table is now.
+ * Exit 128 + the signal only when nothing was changed, else 1. */
+static int apply_interrupted(const Options *o, Run *s, const PassResult *res) {
+        const char *sig = strsignal(s->stop.signal);
+
+        if (res->outcome == PASS_OK && res->n_applied > 0) {
+                log_error("%s: stopped after the pass made its %zu change%s; verified: the router's table matches %s",
+                          sig, res->n_applied, res->n_applied == 1 ? "" : "s", s->config->path);
+                return 1;
+        }
+        if (res->stage != PASS_STAGE_CHANGE && res->stage != PASS_STAGE_VERIFY && res->n_applied == 0) {
+                bool why = res->outcome == PASS_FAILED && res->message;
+
+                log_error("%s: stopped before any change; nothing was changed%s%s%s", sig, why ? " (" : "",
+                          why ? res->message : "", why ? ")" : "");
+                return interrupt_exit_code(&s->stop);
+        }
+        log_error("%s: stopped during the changes: %s", sig, res->message ? res->message : "the pass failed");
+        print_final(o, res, s->config);
+        return 1;
+}
+
 static int verb_apply(const Options *o, int argc, char **argv) {
         _cleanup_(run_done) Run s = {};
         _cleanup_(pass_result_done) PassResult res = {};
@@ -296,6 +335,8 @@ static int verb_apply(const Options *o, int argc, char **argv) {
                 return r;
         if (!o->confirm_usec)
                 confirm_clear(s.config); /* a plain apply: the daemon may go on */
+        if (s.stop.signal && !(o->confirm_usec && res.outcome == PASS_OK && res.n_applied > 0))
+                return apply_interrupted(o, &s, &res); /* apply --confirm restores it below */
 
         switch (res.outcome) {
         case PASS_OK:

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "interrupt.h"
 #include "lock.h"
 #include "log.h"
 #include "macro.h"
@@ -31,8 +32,9 @@
 #define LOGIN_REJECTED_MIN_USEC (10 * USEC_PER_MINUTE)
 #define LOCK_RETRY_USEC USEC_PER_SEC
 /* After SIGTERM cancelled the request in flight, what the pass still does
- * (undo, logout) may take this long; later requests are cancelled at once. */
-#define STOP_GRACE_USEC (500 * USEC_PER_MSEC)
+ * (undo, the read after it, logout) may take this long; later requests are
+ * cancelled at once. Well inside the units' TimeoutStopSec=10s. */
+#define STOP_GRACE_USEC (3 * USEC_PER_SEC)
 
 typedef struct Daemon {
         sd_event *event;
@@ -48,24 +50,13 @@ typedef struct Daemon {
         unsigned failures;      /* consecutive failed passes */
         size_t reload_errors;   /* of the last SIGHUP, 0 when it loaded */
 
-        bool stopping;          /* SIGTERM/SIGINT seen during a pass */
+        Interrupt stop;         /* SIGTERM/SIGINT seen during a pass */
         bool sent_stopping;
-        uint64_t stop_deadline; /* CLOCK_MONOTONIC */
 
         State state;
         char *held_back;        /* the conflicts of the last pass, as text: logged once per change */
         char config_hash[65];   /* of the file's content as loaded (confirm.h) */
 } Daemon;
-
-static bool stop_pending(void) {
-        sigset_t s;
-
-        /* SIGTERM and SIGINT are blocked (sd-event reads them from a
-         * signalfd between callbacks), so a pending one waits here. */
-        if (sigpending(&s) < 0)
-                return false;
-        return sigismember(&s, SIGTERM) == 1 || sigismember(&s, SIGINT) == 1;
-}
 
 static void send_stopping(Daemon *d) {
         if (d->sent_stopping)
@@ -86,18 +77,20 @@ static int daemon_progress(void *userdata) {
         Daemon *d = userdata;
         uint64_t n = now_usec(CLOCK_MONOTONIC);
 
+        bool was = d->stop.signal != 0;
+        int abort;
+
         if (d->watchdog_usec > 0 && n - d->last_ping >= d->watchdog_usec / 4)
                 watchdog_ping(d, n);
-        if (d->stopping)
-                return n >= d->stop_deadline;
-        if (stop_pending()) {
-                d->stopping = true;
-                d->stop_deadline = n + STOP_GRACE_USEC;
+        /* SIGTERM and SIGINT are blocked (sd-event reads them from a
+         * signalfd between callbacks), so a pending one waits here. */
+        abort = interrupt_progress(&d->stop);
+        if (!was && d->stop.signal) {
                 send_stopping(d);
-                log_info("stopping: abandoning the request in flight");
-                return 1;
+                log_notice("%s: stopping, abandoning the request in flight; %s left to end the pass cleanly",
+                           strsignal(d->stop.signal), format_duration(STOP_GRACE_USEC, (char[32]){}));
         }
-        return 0;
+        return abort;
 }
 
 /* While a reload has failed, every STATUS= says so: the pass after it would
@@ -336,6 +329,40 @@ static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
         }
 }
 
+/* A stop signal cut the pass short (a pass it let finish is reported as
+ * any other). Unless the table is known to be as it was, the journal gets
+ * what is known of it at err: the table as last read, or that it could not
+ * be read. */
+static void pass_interrupted(Daemon *d, const PassResult *res, uint64_t started) {
+        const char *sig = strsignal(d->stop.signal), *what = res->message ? res->message : "the pass failed";
+        _cleanup_free_ char *table = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        if (res->stage != PASS_STAGE_CHANGE && res->stage != PASS_STAGE_VERIFY)
+                log_info("%s during a pass, before any change: nothing was changed (%s)", sig, what);
+        else if (res->rolled_back)
+                log_notice("%s during a pass: %s; rolled back, the router's table is as it was before the pass", sig,
+                           what);
+        else {
+                f = open_memstream(&table, &size);
+                if (f && res->have_final)
+                        pass_print_table(&res->final, d->config, res, f);
+                if (f && fclose(f) != 0)
+                        table = mfree(table);
+                if (res->have_final)
+                        log_event(LOG_EVENT_PASS_FAILED, LOG_ERR, NULL,
+                                  "%s during a pass: %s; not rolled back; the router's table as last read:\n%s", sig,
+                                  what, table ? table : "(out of memory)");
+                else
+                        log_event(LOG_EVENT_PASS_FAILED, LOG_ERR, NULL,
+                                  "%s during a pass: %s; the router's table could not be read afterwards, its state is unknown: run 'portkeep show'",
+                                  sig, what);
+        }
+        set_status(d, "stopped during a pass");
+        record_pass(d, started, "interrupted", false, (unsigned) res->n_applied);
+}
+
 /* What pass_run() needs (session.h). Returns 0 with the session open, or 1
  * when the pass is not run (already reported). */
 static int pass_prepare(Daemon *d, uint64_t started, Session *s) {
@@ -396,7 +423,7 @@ static void daemon_pass(Daemon *d) {
         Session s;
         int r;
 
-        if (stop_pending())
+        if (interrupt_pending(&d->stop))
                 return; /* the loop exits next */
         if (refused_by_confirm(d))
                 return;
@@ -420,8 +447,8 @@ static void daemon_pass(Daemon *d) {
         }
         session_close(&s);
 
-        if (d->stopping) {
-                log_info("stopped during a pass%s%s", res.message ? ": " : "", res.message ? res.message : "");
+        if (d->stop.signal && r >= 0 && res.outcome != PASS_OK) {
+                pass_interrupted(d, &res, started);
                 (void) sd_event_exit(d->event, 0);
                 return;
         }
@@ -634,6 +661,7 @@ int daemon_run(const char *config_path) {
 
         if (daemon_setup(&d) < 0)
                 return 1;
+        interrupt_init(&d.stop, STOP_GRACE_USEC);
 
         d.state.pid = getpid();
         d.state.config = strdup(config_path);

@@ -155,6 +155,9 @@ static void fail_change(PassResult *res, Router *r, const Config *c, const Step 
                      "could not add %s: %s (changed by someone else meanwhile?); run 'portkeep plan' again",
                      fwd(&s->f, b), router_words(r, error));
                 break;
+        case -ECANCELED:
+                fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error, "interrupted while %s %s", verb, fwd(&s->f, b));
+                break;
         default:
                 if (router_error_is_unreachable(error))
                         fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error,
@@ -257,15 +260,81 @@ static int do_step(Router *r, const Step *s, const char *prefix) {
         return 0;
 }
 
-/* After a failed change: undo what this pass did, read the table again. */
-static int roll_back(Router *r, const Steps *steps, PassResult *res) {
-        Steps undo = {};
+static bool table_has(const Table *t, const Forward *f) {
+        for (size_t i = 0; i < t->n; i++)
+                if (forward_equal(&t->items[i], f))
+                        return true;
+        return false;
+}
+
+/* Keeps the undo steps whose step the table shows made: an add whose
+ * forward is there, a delete whose forward is gone. */
+static size_t undo_keep_made(Steps *undo, const Table *t) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < undo->n; i++) {
+                Step *u = &undo->items[i];
+
+                /* undoing an add deletes, undoing a delete re-adds */
+                if (u->add ? !table_has(t, &u->f) : table_has(t, &u->f))
+                        undo->items[n++] = *u;
+                else
+                        forward_done(&u->f);
+        }
+        undo->n = n;
+        return n;
+}
+
+/* Reads the table into res->final; says so when it cannot. */
+static int read_final(Router *r, PassResult *res) {
         int k;
 
-        k = plan_undo_steps(steps, res->n_applied, &undo);
+        table_done(&res->final);
+        res->have_final = false;
+        k = router_read(r, &res->final);
+        if (k < 0) {
+                table_done(&res->final);
+                append(res, "; could not read the table afterwards: %s; its state is unknown, run 'portkeep show'",
+                       router_words(r, k));
+                return k == -ENOMEM ? k : 1;
+        }
+        res->have_final = true;
+        return 0;
+}
+
+/* Whether a failed request may have been carried out all the same: its
+ * reply never came (a stop signal abandoned it, it timed out, the connection
+ * broke). */
+static bool outcome_unknown(int error) {
+        return error == -ECANCELED || error == -ETIMEDOUT || error == -ECONNRESET || error == -EPIPE;
+}
+
+/* After a failed change: undo what this pass did, read the table again.
+ * When the failed step may have been made, the table is read first and
+ * what it shows made is undone (and only that). */
+static int roll_back(Router *r, const Steps *steps, int error, PassResult *res) {
+        _cleanup_(steps_done) Steps undo = {};
+        bool read_first = outcome_unknown(error) && res->n_applied < steps->n;
+        int k;
+
+        if (read_first) {
+                k = read_final(r, res);
+                if (k != 0)
+                        return k < 0 ? k : 0;
+        }
+        k = plan_undo_steps(steps, res->n_applied + read_first, &undo);
         if (k < 0) {
                 append(res, "; could not compute the undo: %s", strerror(-k));
                 res->undo_failed = true;
+        } else if (read_first) {
+                const Step *failed = &steps->items[res->n_applied];
+
+                if (failed->add ? table_has(&res->final, &failed->f) : !table_has(&res->final, &failed->f))
+                        res->n_applied++; /* the router made it before the reply was lost */
+                if (undo_keep_made(&undo, &res->final) == 0) {
+                        res->rolled_back = table_equal(&res->initial, &res->final);
+                        return 0;
+                }
         }
         for (size_t i = 0; k >= 0 && i < undo.n; i++) {
                 char b[FWD_MAX];
@@ -278,16 +347,9 @@ static int roll_back(Router *r, const Steps *steps, PassResult *res) {
                                router_words(r, k));
                 }
         }
-        steps_done(&undo);
-
-        k = router_read(r, &res->final);
-        if (k < 0) {
-                table_done(&res->final);
-                append(res, "; could not read the table afterwards: %s; its state is unknown, run 'portkeep show'",
-                       router_words(r, k));
-                return k == -ENOMEM ? k : 0;
-        }
-        res->have_final = true;
+        k = read_final(r, res);
+        if (k != 0)
+                return k < 0 ? k : 0;
         res->rolled_back = table_equal(&res->initial, &res->final);
         return 0;
 }
@@ -337,6 +399,10 @@ static void fail_batch(PassResult *res, Router *r, const Config *c, const Steps 
                      "the router's table is full: cannot make %zu changes (%s): %s; remove entries it does not need",
                      n, list ?: "?", router_words(r, error));
                 break;
+        case -ECANCELED:
+                fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error, "interrupted while writing %zu changes (%s)", n,
+                     list ?: "?");
+                break;
         default:
                 if (router_error_is_unreachable(error))
                         fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error,
@@ -346,48 +412,6 @@ static void fail_batch(PassResult *res, Router *r, const Config *c, const Steps 
                         fail(res, PASS_FAILED, PASS_STAGE_CHANGE, error, "writing %zu changes (%s) failed: %s", n,
                              list ?: "?", router_words(r, error));
         }
-}
-
-static bool table_has(const Table *t, const Forward *f) {
-        for (size_t i = 0; i < t->n; i++)
-                if (forward_equal(&t->items[i], f))
-                        return true;
-        return false;
-}
-
-/* Keeps the undo steps whose step the table shows made: an add whose
- * forward is there, a delete whose forward is gone. */
-static size_t undo_keep_made(Steps *undo, const Table *t) {
-        size_t n = 0;
-
-        for (size_t i = 0; i < undo->n; i++) {
-                Step *u = &undo->items[i];
-
-                /* undoing an add deletes, undoing a delete re-adds */
-                if (u->add ? !table_has(t, &u->f) : table_has(t, &u->f))
-                        undo->items[n++] = *u;
-                else
-                        forward_done(&u->f);
-        }
-        undo->n = n;
-        return n;
-}
-
-/* Reads the table into res->final; says so when it cannot. */
-static int read_final(Router *r, PassResult *res) {
-        int k;
-
-        table_done(&res->final);
-        res->have_final = false;
-        k = router_read(r, &res->final);
-        if (k < 0) {
-                table_done(&res->final);
-                append(res, "; could not read the table afterwards: %s; its state is unknown, run 'portkeep show'",
-                       router_words(r, k));
-                return k == -ENOMEM ? k : 1;
-        }
-        res->have_final = true;
-        return 0;
 }
 
 /* After a failed write: read the table; when it is the initial one, nothing
@@ -488,6 +512,12 @@ static int verify(Router *r, const Config *c, bool force, PassResult *res) {
         int k;
 
         k = router_read(r, &res->final);
+        if (k == -ECANCELED) {
+                /* A stop signal abandoned the read: the changes are made, so
+                 * read once more, in the grace it leaves (interrupt.h). */
+                table_done(&res->final);
+                k = router_read(r, &res->final);
+        }
         if (k < 0) {
                 table_done(&res->final);
                 fail(res, PASS_FAILED, PASS_STAGE_VERIFY, k,
@@ -667,7 +697,7 @@ static int apply(Router *r, const Config *c, bool force, PassResult *res) {
                 k = do_step(r, &steps.items[i], "");
                 if (k < 0) {
                         fail_change(res, r, c, &steps.items[i], k);
-                        k = roll_back(r, &steps, res);
+                        k = roll_back(r, &steps, k, res);
                         steps_done(&steps);
                         return k;
                 }

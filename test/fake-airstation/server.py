@@ -551,8 +551,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 req.action = st.family.classify(req)
                 st.count_request(req)
 
+                # latency: before handling the request (default), or with
+                # "after": true once it is handled (the change is made, the
+                # reply is slow)
                 f = st.take_fault("latency", req)
-                if f:
+                slow_reply = f if f and f.params.get("after") else None
+                if f and not slow_reply:
                         time.sleep(float(f.params.get("ms", 1000)) / 1000.0)
                 if st.take_fault("wipe", req):
                         st.wipe()
@@ -567,6 +571,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         return self.send(r, charset, http09=False)
 
                 resp = st.family.handle(st, req)
+                if slow_reply:
+                        time.sleep(float(slow_reply.params.get("ms", 1000)) / 1000.0)
                 f = st.take_fault("truncate", req)
                 if f:
                         resp.truncate = f.params.get("mode", "short")

@@ -210,7 +210,7 @@ class PortkeepTest(unittest.TestCase):
                 self.config = path
                 return path
 
-        def portkeep(self, *args, config=None, env=None, timeout=60, wrap=()):
+        def portkeep_env(self, env=None):
                 e = dict(os.environ)
                 e.pop("PORTKEEP_CONFIG", None)
                 e.pop("CREDENTIALS_DIRECTORY", None)
@@ -220,11 +220,31 @@ class PortkeepTest(unittest.TestCase):
                 e["no_proxy"] = "*"
                 if env:
                         e.update(env)
-                argv = list(wrap) + [os.path.abspath(PORTKEEP), "-c", config or self.config] + list(args)
-                p = subprocess.run(argv, env=e, capture_output=True, timeout=timeout,
-                                   stdin=subprocess.DEVNULL)
-                out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-                res = Result(list(args), p.returncode, out, err)
+                return e
+
+        def portkeep_argv(self, args, config=None, wrap=()):
+                return list(wrap) + [os.path.abspath(PORTKEEP), "-c", config or self.config] + list(args)
+
+        def portkeep(self, *args, config=None, env=None, timeout=60, wrap=()):
+                p = subprocess.run(self.portkeep_argv(args, config, wrap), env=self.portkeep_env(env),
+                                   capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                return self.result(args, p.returncode, p.stdout, p.stderr)
+
+        def portkeep_start(self, *args, config=None, env=None):
+                """portkeep running in the background; finish it with
+                self.portkeep_wait()."""
+                p = subprocess.Popen(self.portkeep_argv(args, config), env=self.portkeep_env(env),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                p.args_given = list(args)
+                return p
+
+        def portkeep_wait(self, p, timeout=30):
+                out, err = p.communicate(timeout=timeout)
+                return self.result(p.args_given, p.returncode, out, err)
+
+        def result(self, args, rc, out, err):
+                out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+                res = Result(list(args), rc, out, err)
                 # Whatever happens, the password is never shown, nor the MD5 the
                 # arcadyan login sends in its place.
                 self.assertNotIn(PASSWORD, out + err, "the password leaked into the output")

@@ -16,7 +16,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import UPNP_BUILT, L2TP, PASSWORD, PORTKEEP, PPTP, VPN_CONFIG, PortkeepTest, main  # noqa: E402
+from harness import UPNP_BUILT, L2TP, PASSWORD, PORTKEEP, PPTP, VPN_CONFIG, PortkeepTest, entry, main  # noqa: E402
 from notify_socket import NotifySocket  # noqa: E402
 
 WEB = """\
@@ -299,6 +299,48 @@ class Signals(DaemonTest):
                 self.assertIsNone(self.notify.wait_for("STATUS", "in sync", timeout=0), "the pass finished")
                 self.assertLoggedOut()
                 self.assertTable(PPTP + L2TP)
+
+        def test_sigterm_during_a_replace_that_cannot_be_undone(self):
+                # tcp 1723 moves to .3: deleted, then added; the router makes
+                # the add but its reply is late, and every read after it hangs
+                moved = [entry("PPTP", "tcp", "1723", lan_ip="192.168.11.4"), PPTP[1]] + L2TP
+                self.start_fake(moved)
+                self.owned("PPTP", "L2TP")
+                self.fake.fail(fault="latency", ms=30000, after=True, method="POST", action="add", count=1)
+                self.write_config(sync="  interval: 1h\n")
+                self.start_daemon(env={"PORTKEEP_LOG_PREFIX": "1"})
+                deadline = time.monotonic() + 10
+                while not self.fake.stats()["events"].get("fault_latency") and time.monotonic() < deadline:
+                        time.sleep(0.02)
+                self.fake.fail(fault="latency", ms=30000, method="GET", path="/nat_reg.html")
+                time.sleep(0.2)
+                self.stop_daemon(within=5.0)
+                self.assertRegex(self.err(), r"<3>Terminated during a pass: interrupted while adding tcp 1723 -> "
+                                 r"192\.168\.11\.3:1723 \(group PPTP\).*its state is unknown")
+                r = self.portkeep("--json", "status")
+                self.assertExit(r, 1)  # not running
+                last = json.loads(r.out)["last_pass"]
+                self.assertEqual((last["result"], last["ok"]), ("interrupted", False))
+                r = self.portkeep("status")
+                self.assertIn("interrupted", r.out)
+                self.assertNotIn("first pass now", r.out)
+
+        def test_sigterm_during_a_replace_rolls_back(self):
+                moved = [entry("PPTP", "tcp", "1723", lan_ip="192.168.11.4"), PPTP[1]] + L2TP
+                self.start_fake(moved)
+                self.owned("PPTP", "L2TP")
+                self.fake.fail(fault="latency", ms=30000, after=True, method="POST", action="add", count=1)
+                self.write_config(sync="  interval: 1h\n")
+                self.start_daemon(env={"PORTKEEP_LOG_PREFIX": "1"})
+                self.wait_requests("POST /nat_reg.html", 2)  # the delete, then the add
+                time.sleep(0.3)
+                self.stop_daemon(within=4.0)
+                self.assertIn("<5>Terminated during a pass: interrupted while adding tcp 1723 -> 192.168.11.3:1723 "
+                              "(group PPTP); rolled back, the router's table is as it was before the pass", self.err())
+                self.assertTable(moved)
+                self.assertLoggedOut()
+                r = self.portkeep("--json", "status")
+                self.assertEqual(json.loads(r.out)["last_pass"]["result"], "interrupted")
 
         def test_sigterm_between_passes(self):
                 self.start_fake(PPTP + L2TP)

@@ -5,6 +5,7 @@ the main job (plan, apply, show) and the ways a router fails."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -478,6 +479,96 @@ class Ownership(PortkeepTest):
                 self.write_config(VPN_CONFIG.split("  - name: L2TP")[0])
                 res = self.portkeep("show")
                 self.assertIn("recorded: PPTP, L2TP", res.out)
+
+
+class Signals(PortkeepTest):
+        """SIGTERM, SIGINT or SIGHUP while a one-shot pass runs: the request
+        in flight is abandoned, what the pass changed is undone, and portkeep
+        says what the table is; 128 + the signal only when nothing changed."""
+
+        SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+        def wait_event(self, name, p, timeout=10.0):
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                        if self.fake.stats()["events"].get(name, 0) > 0:
+                                return
+                        if p.poll() is not None:
+                                break
+                        time.sleep(0.02)
+                p.kill()
+                self.fail("the fake never saw %s: %r" % (name, self.portkeep_wait(p)))
+
+        def interrupted(self, sig, *args):
+                p = self.portkeep_start(*args)
+                self.wait_event("fault_latency", p)
+                time.sleep(0.2)  # the request is in flight
+                t = time.monotonic()
+                p.send_signal(sig)
+                res = self.portkeep_wait(p)
+                return res, time.monotonic() - t
+
+        def test_during_a_replace_the_delete_is_undone(self):
+                # The VPN router moved to .3: tcp 1723 is replaced (deleted,
+                # then added). The router makes the add but its reply is late.
+                moved = [entry("PPTP", "tcp", "1723", lan_ip="192.168.11.4"), PPTP[1]] + L2TP
+                for sig in self.SIGNALS:
+                        with self.subTest(signal=sig.name):
+                                self.start_fake(moved)
+                                self.owned("PPTP", "L2TP")
+                                self.write_config()
+                                self.fake.fail(fault="latency", ms=8000, after=True, method="POST", action="add",
+                                               count=1)
+                                res, took = self.interrupted(sig, "apply")
+                                self.assertExit(res, 1)
+                                self.assertLess(took, 8, "portkeep waited for the late reply")
+                                self.assertIn("%s: stopped during the changes: interrupted while adding tcp 1723 -> "
+                                              "192.168.11.3:1723 (group PPTP)" % signal.strsignal(sig), res.err)
+                                self.assertIn("rolled back: the router's table is as it was before this pass", res.err)
+                                self.assertTable(moved)
+                                self.assertLoggedOut()
+                                self.fake.stop()
+                                os.unlink(os.path.join(self.tmp, "fake-port"))
+
+        def test_before_any_change_nothing_is_changed(self):
+                for sig in self.SIGNALS:
+                        for verb in (("apply",), ("plan",), ("show",)):
+                                with self.subTest(signal=sig.name, verb=verb):
+                                        self.start_fake(PPTP)
+                                        self.write_config()
+                                        self.fake.fail(fault="latency", ms=8000, method="GET", path="/nat_reg.html")
+                                        res, took = self.interrupted(sig, *verb)
+                                        self.assertExit(res, 128 + sig)
+                                        self.assertLess(took, 8)
+                                        self.assertIn("%s: stopped" % signal.strsignal(sig), res.err)
+                                        self.assertIn("nothing was changed", res.err)
+                                        self.assertEqual(res.out, "")
+                                        self.assertTable(PPTP)
+                                        self.assertLoggedOut()
+                                        self.fake.stop()
+                                        os.unlink(os.path.join(self.tmp, "fake-port"))
+
+        def test_the_undo_cut_short_says_the_table_is_unknown(self):
+                # the add is made, its reply late; every read after it hangs
+                # past the grace (10 s), so the undo cannot be verified
+                moved = [entry("PPTP", "tcp", "1723", lan_ip="192.168.11.4"), PPTP[1]] + L2TP
+                self.start_fake(moved)
+                self.owned("PPTP", "L2TP")
+                self.write_config()
+                self.fake.fail(fault="latency", ms=30000, after=True, method="POST", action="add", count=1)
+                p = self.portkeep_start("apply")
+                self.wait_event("fault_latency", p)
+                self.fake.fail(fault="latency", ms=30000, method="GET", path="/nat_reg.html")
+                time.sleep(0.2)
+                t = time.monotonic()
+                p.send_signal(signal.SIGTERM)
+                res = self.portkeep_wait(p)
+                self.assertExit(res, 1)
+                self.assertLess(time.monotonic() - t, 15)
+                self.assertIn("interrupted while adding tcp 1723 -> 192.168.11.3:1723 (group PPTP)", res.err)
+                self.assertIn("could not read the table afterwards", res.err)
+                self.assertIn("its state is unknown", res.err)
+                self.assertIn("run 'portkeep show' once it answers", res.err)
 
 
 class UpnpDriverMissing(PortkeepTest):
