@@ -295,6 +295,10 @@ typedef struct Cfg {
         char *key, *value;
 } Cfg;
 
+/* the ARC_NAT_PORTMAP_* settings a cgi js may hold: 32 entries of 15 fields
+ * and a few more, with room to spare */
+#define CFG_MAX 4096
+
 typedef struct Cfgs {
         Cfg *items;
         size_t n;
@@ -401,15 +405,18 @@ static int parse_js(Router *r, const char *body, Cfgs *ret) {
         const char *line = body;
         unsigned lineno = 0;
 
-        for (; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        /* Each line is looked at once, up to its end only: linear in the
+         * body (a search to the body's end from every line is not). */
+        for (const char *eol; *line; line = *eol ? eol + 1 : eol) {
+                const char *p;
                 char *args[4] = {};
-                const char *p = strstr(line, "addCfg(");
-                const char *eol = strchr(line, '\n');
                 size_t n = 0;
                 int k;
 
+                eol = strchrnul(line, '\n');
                 lineno++;
-                if (!p || (eol && p > eol))
+                p = memmem(line, (size_t) (eol - line), "addCfg(", strlen("addCfg("));
+                if (!p)
                         continue;
                 k = parse_args(p + strlen("addCfg("), args, &n);
                 if (k >= 0 && n >= 2) {
@@ -422,8 +429,10 @@ static int parse_js(Router *r, const char *body, Cfgs *ret) {
                         else if (strncmp(key, ARC.key_prefix, strlen(ARC.key_prefix)) == 0) {
                                 Cfg *q;
 
-                                if (ret->n >= 4096)
-                                        k = -E2BIG;
+                                if (ret->n >= CFG_MAX)
+                                        k = router_set_error(r, -E2BIG,
+                                                             "%s: more than %d %s settings: no router's table has that many",
+                                                             A(r)->js, CFG_MAX, ARC.key_prefix);
                                 else if (!(q = realloc(ret->items, (ret->n + 1) * sizeof(Cfg))))
                                         k = -ENOMEM;
                                 else {

@@ -181,9 +181,13 @@ typedef struct Row {
         char *cell[6]; /* name, wan, lanip, proto, wport, lport */
 } Row;
 
+/* the rows a table page may hold: more than any AirStation keeps */
+#define ROWS_MAX 4096
+
 typedef struct Rows {
         Row *items;
         size_t n;
+        char error[256]; /* why the spans could not be collected */
 } Rows;
 
 static void rows_done(Rows *rows) {
@@ -195,24 +199,35 @@ static void rows_done(Rows *rows) {
         rows->n = 0;
 }
 
-static int collect_span(const char *prefix, unsigned number, const char *text, void *userdata) {
+/* A span the table cannot be read without: the read stops (a row left out
+ * would look like a forward to add again). */
+static int collect_span(const char *prefix, const char *id, unsigned number, const char *text, void *userdata) {
         const char *const prefixes[] = { NOSAVE.span_name,  NOSAVE.span_wan,   NOSAVE.span_lanip,
                                          NOSAVE.span_proto, NOSAVE.span_wport, NOSAVE.span_lport };
         Rows *rows = userdata;
         Row *row = NULL;
         size_t j;
 
+        if (number == HTML_ID_MALFORMED) {
+                snprintf(rows->error, sizeof rows->error,
+                         "<span id=\"%.64s\">: what follows the prefix is not a row number (0 to 2147483647)", id);
+                return -EBADMSG;
+        }
         for (j = 0; j < ELEMENTSOF(prefixes); j++)
                 if (streq(prefix, prefixes[j]))
                         break;
-        for (size_t i = 0; i < rows->n; i++)
-                if (rows->items[i].id == number)
-                        row = &rows->items[i];
+        /* the spans of a row come together: look from the last row back */
+        for (size_t i = rows->n; i > 0 && !row; i--)
+                if (rows->items[i - 1].id == number)
+                        row = &rows->items[i - 1];
         if (!row) {
                 Row *p;
 
-                if (rows->n >= 4096)
+                if (rows->n >= ROWS_MAX) {
+                        snprintf(rows->error, sizeof rows->error,
+                                 "more than %d rows: no AirStation's table holds that many", ROWS_MAX);
                         return -E2BIG;
+                }
                 p = realloc(rows->items, (rows->n + 1) * sizeof(Row));
                 if (!p)
                         return -ENOMEM;
@@ -220,8 +235,10 @@ static int collect_span(const char *prefix, unsigned number, const char *text, v
                 row = &rows->items[rows->n++];
                 *row = (Row){ .id = number };
         }
-        if (row->cell[j])
-                return -EBADMSG; /* the same span twice */
+        if (row->cell[j]) {
+                snprintf(rows->error, sizeof rows->error, "<span id=\"%.64s\"> twice: which one is the row's?", id);
+                return -EBADMSG;
+        }
         row->cell[j] = strdup(text);
         return row->cell[j] ? 0 : -ENOMEM;
 }
@@ -310,6 +327,25 @@ static int row_to_forward(const Row *row, const char *group, Forward *ret) {
         return 0;
 }
 
+#define EXCERPT_MAX 48
+
+/* A cell for a message: "?" when missing, else at most 40 bytes of it, cut
+ * between characters, "..." when cut. */
+static const char *excerpt(const char *s, char buf[static EXCERPT_MAX]) {
+        size_t l;
+
+        if (!s)
+                return "?";
+        l = strlen(s);
+        if (l <= 40)
+                return s;
+        l = 40;
+        while (l > 0 && ((unsigned char) s[l] & 0xc0) == 0x80)
+                l--;
+        snprintf(buf, EXCERPT_MAX, "%.*s...", (int) l, s);
+        return buf;
+}
+
 /* Checks that doc is the whole table page; 0 if so, -ESTALE for an expired
  * session, -EBADMSG (with the error set) otherwise. */
 static int check_table_page(Router *r, const char *raw, htmlDocPtr doc) {
@@ -348,9 +384,11 @@ static int parse_table(Router *r, htmlDocPtr doc, Table *ret) {
         int k;
 
         k = html_foreach_id_prefix(doc, "span", prefixes, ELEMENTSOF(prefixes), collect_span, &rows);
+        if (k == -ENOMEM)
+                return k;
         if (k < 0)
-                return router_set_error(r, k == -EBADMSG ? -EBADMSG : k, "%s: malformed table (%s)",
-                                        NOSAVE.table_page, strerror(-k));
+                return router_set_error(r, -EBADMSG, "%s: cannot read the table: %s", NOSAVE.table_page,
+                                        rows.error[0] ? rows.error : strerror(-k));
 
         for (size_t i = 0; i < rows.n; i++) {
                 Forward f;
@@ -367,9 +405,12 @@ static int parse_table(Router *r, htmlDocPtr doc, Table *ret) {
                 if (k < 0)
                         return router_set_error(r, -EBADMSG,
                                                 "%s: row %u unreadable (wan '%s', lan '%s', proto '%s', ports '%s', lan ports '%s')",
-                                                NOSAVE.table_page, rows.items[i].id, rows.items[i].cell[1] ?: "?",
-                                                rows.items[i].cell[2] ?: "?", rows.items[i].cell[3] ?: "?",
-                                                rows.items[i].cell[4] ?: "?", rows.items[i].cell[5] ?: "?");
+                                                NOSAVE.table_page, rows.items[i].id,
+                                                excerpt(rows.items[i].cell[1], (char[EXCERPT_MAX]){}),
+                                                excerpt(rows.items[i].cell[2], (char[EXCERPT_MAX]){}),
+                                                excerpt(rows.items[i].cell[3], (char[EXCERPT_MAX]){}),
+                                                excerpt(rows.items[i].cell[4], (char[EXCERPT_MAX]){}),
+                                                excerpt(rows.items[i].cell[5], (char[EXCERPT_MAX]){}));
                 k = table_add_take(ret, &f);
                 forward_done(&f);
                 if (k < 0)

@@ -245,6 +245,12 @@ static bool check_encoding(Parser *p) {
         const unsigned char *s = (const unsigned char *) p->data;
         unsigned line, column;
 
+        /* UTF-32 first: its little-endian BOM begins as UTF-16's does */
+        if (p->size >= 4 && ((s[0] == 0xff && s[1] == 0xfe && s[2] == 0 && s[3] == 0) ||
+                             (s[0] == 0 && s[1] == 0 && s[2] == 0xfe && s[3] == 0xff))) {
+                parser_error(p, 1, 1, "the file is UTF-32 text: save it as UTF-8");
+                return false;
+        }
         if (p->size >= 2 && ((s[0] == 0xff && s[1] == 0xfe) || (s[0] == 0xfe && s[1] == 0xff))) {
                 parser_error(p, 1, 1, "the file is UTF-16 text: save it as UTF-8");
                 return false;

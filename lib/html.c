@@ -217,9 +217,7 @@ static bool parse_suffix(const char *id, const char *prefix, unsigned *ret) {
                 return false;
         errno = 0;
         v = strtoul(id + l, &end, 10);
-        if (errno != 0 || *end != '\0' || v > UINT_MAX / 2)
-                return false;
-        *ret = (unsigned) v;
+        *ret = errno != 0 || *end != '\0' || v > UINT_MAX / 2 ? HTML_ID_MALFORMED : (unsigned) v;
         return true;
 }
 
@@ -242,7 +240,7 @@ int html_foreach_id_prefix(htmlDocPtr doc, const char *tag, const char *const *p
                                 continue;
                         r = node_text(n, &text);
                         if (r >= 0) {
-                                r = cb(prefixes[i], number, text, userdata);
+                                r = cb(prefixes[i], (const char *) id, number, text, userdata);
                                 free(text);
                         }
                         if (r != 0) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <limits.h>
+
 #include <libxml/HTMLparser.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,10 +37,14 @@ xmlNodePtr html_find(htmlDocPtr doc, const char *tag, const char *attr, const ch
 char *html_attr(xmlNodePtr node, const char *attr);
 
 /* Calls cb, in document order, for every element TAG whose id is one of
- * prefixes followed by decimal digits only (span id="id_name3"): with the
- * prefix, the number and the element's text. A non-zero return of cb stops the
- * walk and is returned. */
-typedef int (*HtmlIdCallback)(const char *prefix, unsigned number, const char *text, void *userdata);
+ * prefixes followed by a digit (span id="id_name3"): with the prefix, the
+ * whole id, the number and the element's text. The number is
+ * HTML_ID_MALFORMED when the rest of the id is not a decimal number that
+ * fits (id_name3x, id_name99999999999): the caller says what to do with it.
+ * A non-zero return of cb stops the walk and is returned. */
+#define HTML_ID_MALFORMED UINT_MAX
+typedef int (*HtmlIdCallback)(const char *prefix, const char *id, unsigned number, const char *text,
+                              void *userdata);
 int html_foreach_id_prefix(htmlDocPtr doc, const char *tag, const char *const *prefixes, size_t n_prefixes,
                            HtmlIdCallback cb, void *userdata);
 

@@ -457,6 +457,12 @@ static int map_curl_error(HttpClient *h, CURLcode c, const char *path) {
                 return http_set_error(h, -ECANCELED, "%s: request aborted", path);
         case CURLE_FILESIZE_EXCEEDED:
                 return http_set_error(h, -EFBIG, "%s: reply larger than %zu bytes", path, h->max_size);
+        case CURLE_OUT_OF_MEMORY:
+                /* what curl (before 8.6) also says of a header line over
+                 * its 100 KiB: with memory to spare here, the likely case */
+                return http_set_error(h, -EBADMSG,
+                                      "%s: the reply could not be read: curl reports running out of memory, as it does for a header line over 100 KiB",
+                                      path);
         case CURLE_WRITE_ERROR:
                 if (h->too_big)
                         return http_set_error(h, -EFBIG, "%s: reply larger than %zu bytes", path, h->max_size);
@@ -512,15 +518,27 @@ int http_page_to_utf8(const char *content_type, const char *page, size_t page_si
 
 static int to_utf8(HttpClient *h, const char *path, char **ret_body, size_t *ret_size) {
         char cs[sizeof(h->charset)];
+        const char *nul;
+        size_t n;
         int r;
 
-        r = http_page_to_utf8(h->content_type, h->buf, h->size, cs, sizeof(cs), ret_body, ret_size);
+        r = http_page_to_utf8(h->content_type, h->buf, h->size, cs, sizeof(cs), ret_body, &n);
         if (r == -EINVAL)
                 return http_set_error(h, -EBADMSG, "%s: page in unsupported charset '%s'", path, cs);
         if (r == -EILSEQ)
                 return http_set_error(h, -EBADMSG, "%s: page is not valid %s", path, cs);
         if (r < 0)
                 return r;
+        /* No page of an admin UI holds one; the parsers would stop at it. */
+        nul = memchr(*ret_body, '\0', n);
+        if (nul) {
+                r = http_set_error(h, -EBADMSG, "%s: the reply holds a NUL character (at byte %zu of %zu): not a text page",
+                                   path, (size_t) (nul - *ret_body), n);
+                *ret_body = mfree(*ret_body);
+                return r;
+        }
+        if (ret_size)
+                *ret_size = n;
         strcpy(h->charset, cs);
         return 0;
 }

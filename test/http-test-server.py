@@ -72,6 +72,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         return self.redirect(302, "http://127.0.0.1:1/steal")
                 if p == "/redirect-loop":
                         return self.redirect(302, "/redirect-loop")
+                if p == "/nul":
+                        return self.reply(200, b"<html><title>a\0b</title></html>", "text/html")
+                if p == "/big-header":
+                        self.send_response(200)
+                        self.send_header("X-Padding", "x" * (5 * 1024 * 1024))
+                        self.send_header("Content-Length", "2")
+                        self.end_headers()
+                        self.wfile.write(b"ok")
+                        return
                 if p == "/referer":
                         return self.reply(200, "<html><title>%s</title></html>" % self.headers.get("Referer", ""))
                 return self.reply(404, "no")

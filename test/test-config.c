@@ -514,6 +514,9 @@ static void test_edges(void) {
 
         /* UTF-16, as some editors save: said so, not "byte 0xff is not valid UTF-8". */
         expect_one_error("utf16", "\xff\xfev\0e\0r\0", 8, 1, "the file is UTF-16 text: save it as UTF-8");
+        /* UTF-32's BOM begins as UTF-16's: not called UTF-16 */
+        expect_one_error("utf32le", "\xff\xfe\0\0v\0\0\0", 8, 1, "the file is UTF-32 text: save it as UTF-8");
+        expect_one_error("utf32be", "\0\0\xfe\xff\0\0\0v", 8, 1, "the file is UTF-32 text: save it as UTF-8");
 
         /* The caret under the error: wide (Japanese) characters take two
          * cells; an escape sequence in the file does not reach the terminal. */

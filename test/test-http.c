@@ -137,6 +137,13 @@ int main(int argc, char **argv) {
                 free(t), t = NULL;
                 free(body), body = NULL;
         }
+        /* what no admin page holds is said so, not as truncation or memory */
+        CHECK(get_title(h, "/nul", &t) == -EBADMSG);
+        CHECKF(strstr(http_error(h), "/nul: the reply holds a NUL character (at byte 14 of 31): not a text page"),
+               "%s", http_error(h));
+        CHECK(get_title(h, "/big-header", &t) == -EBADMSG);
+        CHECKF(strstr(http_error(h), "/big-header: the reply could not be read: curl reports running out of memory, as it does for a header line over 100 KiB"), "%s", http_error(h));
+
         /* after a UTF-8 page, UTF-8 */
         CHECK(get_title(h, "/ok", &t) == 0);
         free(t), t = NULL;

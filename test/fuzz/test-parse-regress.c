@@ -110,6 +110,17 @@ static void test_nosave(void) {
         CHECK(nosave("corpus-nosave/regress-lan-ports-width.html", &t, error, sizeof(error)) == -EBADMSG);
         CHECK(strstr(error, "row 3 unreadable") && strstr(error, "lan ports '50000-50020'"));
         table_done(&t);
+
+        /* a span whose row number is not one was dropped, and its row then
+         * looked like a forward to add again (or lost its group) */
+        CHECK(nosave("corpus-nosave/regress-span-id-not-a-number.html", &t, error, sizeof(error)) == -EBADMSG);
+        CHECKF(strstr(error, "/nat_reg.html: cannot read the table: <span id=\"id_wan2x\">: what follows the prefix is not a row number"),
+               "%s", error);
+        table_done(&t);
+        CHECK(nosave("corpus-nosave/regress-span-id-out-of-range.html", &t, error, sizeof(error)) == -EBADMSG);
+        CHECKF(strstr(error, "<span id=\"id_lanip99999999999\">: what follows the prefix is not a row number (0 to 2147483647)"),
+               "%s", error);
+        table_done(&t);
 }
 
 static void test_arcadyan(void) {
