@@ -9,6 +9,8 @@
 #include <strings.h>
 
 #include "export.h"
+#include "log.h"
+#include "utf8.h"
 #include "macro.h"
 
 /* The presets lib/config.c knows (its error message lists them); their
@@ -16,6 +18,14 @@
 static const char *const preset_names[] = { "pptp", "l2tp-ipsec", "ikev2", "openvpn", "wireguard" };
 
 /* ---- YAML scalars ---- */
+
+/* A character YAML does not take as plain text in a scalar: its line
+ * breaks beyond \n and \r (NEL, LS, PS), the byte order mark, and what is
+ * not printable (C1 controls, U+FFFE, U+FFFF). Written escaped, quoted. */
+static bool yaml_special(uint32_t c) {
+        return c == 0x85 || c == 0x2028 || c == 0x2029 || c == 0xfeff || (c >= 0x80 && c < 0xa0) || c == 0xfffe ||
+               c == 0xffff;
+}
 
 static bool plain_is_safe(const char *s) {
         static const char *const special_words[] = { "true", "false", "yes", "no", "on", "off", "y", "n",
@@ -35,6 +45,16 @@ static bool plain_is_safe(const char *s) {
 
                 if (c < 0x20 || c == 0x7f)
                         return false;
+                if (c >= 0x80) {
+                        uint32_t u;
+                        size_t n = utf8_decode((const unsigned char *) p, &u);
+
+                        if (n == 0 || yaml_special(u))
+                                return false;
+                        p += n - 1;
+                        numeric = false;
+                        continue;
+                }
                 if ((c == ':' && (p[1] == ' ' || p[1] == '\0')) || (c == '#' && p > s && p[-1] == ' '))
                         return false;
                 /* flow indicators would end a { ... } mapping */
@@ -49,6 +69,8 @@ static bool plain_is_safe(const char *s) {
         return !((numeric && digit) || isdigit((unsigned char) s[0]));
 }
 
+/* s must be valid UTF-8 (the drivers refuse other group names); a byte
+ * that is not is written as U+FFFD. */
 void export_write_scalar(FILE *f, const char *s) {
         if (plain_is_safe(s)) {
                 fputs(s, f);
@@ -57,13 +79,30 @@ void export_write_scalar(FILE *f, const char *s) {
         fputc('"', f);
         for (const char *p = s; *p; p++) {
                 unsigned char c = (unsigned char) *p;
+                uint32_t u;
+                size_t n;
 
                 if (c == '"' || c == '\\')
                         fprintf(f, "\\%c", c);
                 else if (c < 0x20 || c == 0x7f)
                         fprintf(f, "\\x%02x", c);
-                else
+                else if (c < 0x80)
                         fputc(c, f);
+                else if ((n = utf8_decode((const unsigned char *) p, &u)) == 0)
+                        fputs("\\uFFFD", f);
+                else {
+                        if (u == 0x85)
+                                fputs("\\N", f);
+                        else if (u == 0x2028)
+                                fputs("\\L", f);
+                        else if (u == 0x2029)
+                                fputs("\\P", f);
+                        else if (yaml_special(u))
+                                fprintf(f, "\\u%04X", (unsigned) u);
+                        else
+                                fwrite(p, 1, n, f);
+                        p += n - 1;
+                }
         }
         fputc('"', f);
 }
@@ -179,6 +218,39 @@ static void write_router(const Config *c, const char *password_file, FILE *f) {
         }
 }
 
+/* Whether the file can name the group: a file of this router section and
+ * that group alone, loaded as 'portkeep check' loads it (this driver's
+ * limits included), has the same name back. Else why says what check says. */
+static int group_name_fits(const char *router, const char *name, char *why, size_t size) {
+        _cleanup_(config_errors_done) ConfigErrors errors = {};
+        _cleanup_(freep) char *text = NULL;
+        size_t l = 0;
+        Config *c = NULL;
+        FILE *f = open_memstream(&text, &l);
+        bool same;
+        int k;
+
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "version: 1\n%sgroups:\n  - name: ", router);
+        export_write_scalar(f, name);
+        fputs("\n    forwards: []\n", f);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        k = config_load_buffer("export", text, l, &c, &errors);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0) {
+                snprintf(why, size, "%s", errors.n ? errors.items[0].message : "portkeep check refuses it");
+                return 0;
+        }
+        same = c->n_groups == 1 && streq(c->groups[0], name);
+        config_free(c);
+        if (!same)
+                snprintf(why, size, "the file would read it back as another name");
+        return same;
+}
+
 /* The lan_ip more than half of the forwards use, or 0 (none). */
 static uint32_t dominant_lan_ip(const Table *t) {
         for (size_t i = 0; i < t->n; i++) {
@@ -277,8 +349,10 @@ int export_write(const Table *t, const Config *c, const char *family, FILE *f, s
         Preset presets[ELEMENTSOF(preset_names)] = {};
         _cleanup_(freep) size_t *idx = NULL;
         _cleanup_(freep) bool *done = NULL;
-        _cleanup_(freep) char *password_file = NULL;
-        size_t n_presets = 0, skipped = 0, n_groups = 0;
+        _cleanup_(freep) char *password_file = NULL, *router = NULL;
+        size_t n_presets = 0, skipped = 0, n_groups = 0, router_size = 0;
+        char why[256];
+        FILE *rf;
         uint32_t lan_default;
         char b[16];
         int k;
@@ -301,7 +375,12 @@ int export_write(const Table *t, const Config *c, const char *family, FILE *f, s
                 fprintf(f, " (firmware family %s)", family);
         fputs(",\n# as read; every group on the router is listed, so all are managed.\n", f);
         fputs("version: 1\n", f);
-        write_router(c, password_file, f);
+        rf = open_memstream(&router, &router_size);
+        if (!rf || (write_router(c, password_file, rf), fclose(rf) != 0)) {
+                k = -ENOMEM;
+                goto finish;
+        }
+        fputs(router, f);
         lan_default = dominant_lan_ip(t);
         if (lan_default)
                 fprintf(f, "defaults:\n  lan_ip: %s\n", ipv4_to_string(lan_default, b));
@@ -321,6 +400,23 @@ int export_write(const Table *t, const Config *c, const char *family, FILE *f, s
                                 idx[n++] = j;
                                 done[j] = true;
                         }
+                k = group_name_fits(router, t->items[i].group, why, sizeof why);
+                if (k < 0)
+                        goto finish;
+                if (k == 0) {
+                        _cleanup_(freep) char *quoted = NULL;
+                        size_t ql = 0;
+                        FILE *q = open_memstream(&quoted, &ql);
+
+                        if (q) {
+                                export_write_scalar(q, t->items[i].group);
+                                if (fclose(q) != 0)
+                                        quoted = mfree(quoted);
+                        }
+                        log_warning("group %s left out (%zu entr%s): the file cannot name it: %s", quoted ?: "?", n,
+                                    n == 1 ? "y" : "ies", why);
+                        continue;
+                }
                 if (n_groups++ == 0)
                         fputs("groups:\n", f);
                 write_group(f, t, idx, n, presets, n_presets, lan_default);
@@ -328,7 +424,7 @@ int export_write(const Table *t, const Config *c, const char *family, FILE *f, s
         if (n_groups == 0)
                 fputs("groups: []\n", f);
         k = fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
-
+finish:
         for (size_t i = 0; i < n_presets; i++)
                 table_done(&presets[i].forwards);
         if (ret_skipped)

@@ -5,6 +5,7 @@ is a valid file (`check` exits 0) and `plan` with it finds the router in
 sync (exit 0), for a table with presets, tcp/udp, ranges, a manual wan,
 gre/esp, a Japanese group and a mix of groups no file manages."""
 
+import json
 import os
 import sys
 
@@ -20,6 +21,22 @@ MIX = PPTP + L2TP + [
         entry("misc", "icmp", None, "192.168.11.40"),
         entry("misc", "tcp", "8080", "192.168.11.41"),
 ]
+
+
+# Group names a router may hold that YAML would read otherwise if written
+# plain: its keywords and numbers, indicators, quotes, spaces at either end,
+# line breaks beyond \n (NEL, LS, PS), a byte order mark, C1 controls,
+# wide and combining characters.
+HOSTILE_NAMES = [
+        "yes", "No", "ON", "off", "y", "N", "true", "False", "null", "Null", "~", ".inf", "-.inf", ".nan",
+        "1", "0x10", "0o17", "1e3", "+1", ".5", "1_000", "2024-01-01", "12:30",
+        "-", "- x", "-x", "? x", "?x", ": x", "a: b", "a:b", "a #b", "a#b", "#x", "&a", "*a", "!t", "|", ">",
+        "'", '"', "a'b", 'a"b', "%x", "@x", "`x", "[a]", "{a}", "a,b", "a]b", "a}b", "a\\b",
+        " lead", "trail ", "x\u0085y", "x\u2028y", "x\u2029y", "\ufeffbom", "x\u0080y", "x\u009fy", "a\u00a0b",
+        "日本語", "VPN用", "🦊fox", "e\u0301cole", "école", "ｆｕｌｌ",
+]
+# Names the file cannot hold: exported without them, each named in a warning.
+UNFIT_NAMES = ["x" * 65]
 
 
 class ExportNosave(PortkeepTest):
@@ -39,6 +56,29 @@ class ExportNosave(PortkeepTest):
                 with open(path, "w") as f:
                         f.write(res.out)
                 return res.out, path
+
+        def test_hostile_group_names_round_trip(self):
+                names = HOSTILE_NAMES + UNFIT_NAMES
+                table = [entry(n, "tcp", str(20000 + i)) for i, n in enumerate(names)]
+                out, path = self.export(table)
+                res = self.portkeep("check", path)
+                self.assertExit(res, 0)
+                # the names as portkeep reads them (the web UI trims spaces)
+                res = self.portkeep("--json", "show")
+                read = [f["group"] for f in json.loads(res.out)["forwards"]]
+                self.assertEqual(len(read), len(names))
+                res = self.portkeep("--json", "show", config=path)
+                self.assertExit(res, 0)
+                managed = {f["group"]: f["managed"] for f in json.loads(res.out)["forwards"]}
+                for n in read[:len(HOSTILE_NAMES)]:
+                        self.assertTrue(managed.get(n), "%r did not come back from the export:\n%s" % (n, out))
+                export_err = self.portkeep("export").err
+                for n in UNFIT_NAMES:
+                        self.assertFalse(managed.get(n), "%r was exported" % n)
+                self.assertIn("group %s left out (1 entry): the file cannot name it: group name '%s' is longer than "
+                              % ("x" * 65, "x" * 65), export_err)
+                res = self.portkeep("plan", config=path)
+                self.assertExit(res, 0)
 
         def test_round_trip(self):
                 out, path = self.export(MIX + self.extra)
