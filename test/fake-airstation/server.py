@@ -172,7 +172,7 @@ def entries_overlap(a, b):
 # ---------------------------------------------------------------------------
 
 FAULT_KINDS = ("http500", "latency", "drop_session", "truncate", "table_full",
-               "wipe", "ack_not_stored", "refuse", "answer_200")
+               "wipe", "ack_not_stored", "refuse", "answer_200", "redirect")
 
 
 class Fault:
@@ -565,6 +565,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if st.take_fault("http500", req):
                         return self.send(Response("<html><body>500 Internal Server Error</body></html>",
                                                   status=500), charset, http09=False)
+                f = st.take_fault("redirect", req)
+                if f:
+                        # as a hostile or hijacked router would: elsewhere
+                        r = Response("", status=int(f.params.get("status", 302)),
+                                     headers=[("Location", str(f.params.get("to", "/")))])
+                        return self.send(r, charset, http09=False)
                 if st.config.get("basic_auth") and not self.basic_auth_ok():
                         r = Response("<html><body>401 Unauthorized</body></html>", status=401,
                                      headers=[("WWW-Authenticate", 'Basic realm="AirStation"')])

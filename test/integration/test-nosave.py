@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import PORTKEEP, UPNP_BUILT, L2TP, PPTP, VPN_CONFIG, PortkeepTest, entry, main  # noqa: E402
+from harness import PORTKEEP, UPNP_BUILT, L2TP, PPTP, VPN_CONFIG, Fake, PortkeepTest, entry, main  # noqa: E402
 
 WEB = """\
   - name: web
@@ -363,6 +363,34 @@ class Failures(PortkeepTest):
                 self.assertExit(res, 1)
                 self.assertIn("パスワードが間違っています", res.err)
                 self.assertTable([])
+
+
+        def test_a_redirect_elsewhere_is_not_followed(self):
+                # The login form (with the password, or its MD5) must reach no
+                # other host, whatever the router answers; nor a GET go there.
+                for status, action, method in ((307, "login", "POST"), (308, "login", "POST"), (302, "login", "POST"),
+                                               (302, "read", "GET"), (307, "read", "GET")):
+                        with self.subTest(status=status, action=action):
+                                d = os.path.join(self.tmp, "other-%d-%s" % (status, action))
+                                os.makedirs(d)
+                                other = Fake(d)
+                                try:
+                                        self.start_fake(PPTP)
+                                        self.write_config()
+                                        self.fake.fail(fault="redirect", status=status, action=action,
+                                                       to=other.url + "/steal")
+                                        res = self.portkeep("apply")
+                                        self.assertExit(res, 1)
+                                        self.assertEqual(other.stats()["total"], 0,
+                                                         "portkeep sent a request to the other host")
+                                        if method == "GET":
+                                                self.assertIn("the router redirected to '%s/steal', which is not the "
+                                                              "router; not followed" % other.url, res.err)
+                                        self.assertTable(PPTP)
+                                finally:
+                                        other.stop()
+                                        self.fake.stop()
+                                        os.unlink(os.path.join(self.tmp, "fake-port"))
 
 
 class Ownership(PortkeepTest):
