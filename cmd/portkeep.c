@@ -528,7 +528,8 @@ static void help(void) {
                "  -h, --help          this help\n"
                "      --version       print the version\n\n"
                "Exit status: 0 success or in sync, 1 failure, 2 changes pending (plan),\n"
-               "3 refused by a safety guard, 64 usage error, 78 invalid config.\n");
+               "3 refused by a safety guard, 64 usage error, 78 invalid config;\n"
+               "128+N: stopped by signal N (SIGTERM 143, SIGINT 130) before anything changed.\n");
 }
 
 enum { ARG_JSON = 0x100, ARG_VERSION, ARG_FORCE, ARG_DRY_RUN, ARG_CONFIRM };
