@@ -300,18 +300,21 @@ class Signals(DaemonTest):
                 self.assertLoggedOut()
                 self.assertTable(PPTP + L2TP)
 
-        def test_sigterm_during_a_replace_that_cannot_be_undone(self):
-                # tcp 1723 moves to .3: deleted, then added; the router makes
-                # the add but its reply is late, and every read after it hangs
-                moved = [entry("PPTP", "tcp", "1723", lan_ip="192.168.11.4"), PPTP[1]] + L2TP
-                self.start_fake(moved)
+        # tcp 1723 moves to .3: deleted, then added; the router makes the add
+        # but its reply is late
+        MOVED = [entry("PPTP", "tcp", "1723", lan_ip="192.168.11.4"), PPTP[1]] + L2TP
+
+        def start_replace(self):
+                self.start_fake(self.MOVED)
                 self.owned("PPTP", "L2TP")
                 self.fake.fail(fault="latency", ms=30000, after=True, method="POST", action="add", count=1)
                 self.write_config(sync="  interval: 1h\n")
                 self.start_daemon(env={"PORTKEEP_LOG_PREFIX": "1"})
-                deadline = time.monotonic() + 10
-                while not self.fake.stats()["events"].get("fault_latency") and time.monotonic() < deadline:
-                        time.sleep(0.02)
+                self.wait_requests("POST /nat_reg.html", 2)  # the delete, then the add
+
+        def test_sigterm_during_a_replace_that_cannot_be_undone(self):
+                self.start_replace()
+                # every read after the add hangs
                 self.fake.fail(fault="latency", ms=30000, method="GET", path="/nat_reg.html")
                 time.sleep(0.2)
                 self.stop_daemon(within=5.0)
@@ -326,18 +329,12 @@ class Signals(DaemonTest):
                 self.assertNotIn("first pass now", r.out)
 
         def test_sigterm_during_a_replace_rolls_back(self):
-                moved = [entry("PPTP", "tcp", "1723", lan_ip="192.168.11.4"), PPTP[1]] + L2TP
-                self.start_fake(moved)
-                self.owned("PPTP", "L2TP")
-                self.fake.fail(fault="latency", ms=30000, after=True, method="POST", action="add", count=1)
-                self.write_config(sync="  interval: 1h\n")
-                self.start_daemon(env={"PORTKEEP_LOG_PREFIX": "1"})
-                self.wait_requests("POST /nat_reg.html", 2)  # the delete, then the add
+                self.start_replace()
                 time.sleep(0.3)
                 self.stop_daemon(within=4.0)
                 self.assertIn("<5>Terminated during a pass: interrupted while adding tcp 1723 -> 192.168.11.3:1723 "
                               "(group PPTP); rolled back, the router's table is as it was before the pass", self.err())
-                self.assertTable(moved)
+                self.assertTable(self.MOVED)
                 self.assertLoggedOut()
                 r = self.portkeep("--json", "status")
                 self.assertEqual(json.loads(r.out)["last_pass"]["result"], "interrupted")
@@ -458,11 +455,9 @@ class Confirm(DaemonTest):
         daemon until the file changes, a reload or a plain apply."""
 
         def confirming(self, seconds, stdin=subprocess.DEVNULL):
-                e = dict(os.environ, RUNTIME_DIRECTORY=self.runtime, STATE_DIRECTORY=self.state, no_proxy="*",
-                         PORTKEEP_LOCK_TIMEOUT="2")
-                for k in ("PORTKEEP_CONFIG", "CREDENTIALS_DIRECTORY", "NOTIFY_SOCKET"):
-                        e.pop(k, None)
-                return subprocess.Popen([PORTKEEP, "-c", self.config, "apply", "--confirm", seconds], env=e, stdin=stdin,
+                e = self.portkeep_env()
+                e.pop("NOTIFY_SOCKET", None)
+                return subprocess.Popen(self.portkeep_argv(["apply", "--confirm", seconds]), env=e, stdin=stdin,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
         def wait_pending(self, p):
