@@ -24,6 +24,7 @@ import lab  # noqa: E402
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
 PORT = 8080
+FAKE_DIR = "/root/portkeep-lab"  # inside the lab: test/fake-airstation and what it reads
 PASSWORD = "lab-Tr0ub4dor&3-not-in-output"
 PORTKEEP = None  # the installed binary, found after the install
 IDS = {
@@ -75,6 +76,14 @@ class Units(unittest.TestCase):
                 cls.dest = tempfile.mkdtemp(prefix="portkeep-destdir-")
                 subprocess.run([shutil.which("meson"), "install", "-C", BUILD, "--destdir", cls.dest, "--no-rebuild",
                                 "--quiet"], check=True, stdout=subprocess.DEVNULL)
+                # The fake router goes in too: the lab's /tmp is its own, and
+                # the tree under test may be there.
+                inside = os.path.join(cls.dest, FAKE_DIR.lstrip("/"))
+                shutil.copytree(os.path.join(SRC, "test", "fake-airstation"), os.path.join(inside, "test",
+                                                                                         "fake-airstation"),
+                                ignore=shutil.ignore_patterns("__pycache__"))
+                os.makedirs(os.path.join(inside, "lib"))
+                shutil.copy(os.path.join(SRC, "lib", "airstation-arcadyan-names.h"), os.path.join(inside, "lib"))
                 if sanitized():
                         # LeakSanitizer stops the program at exit with ptrace,
                         # which the units' system call filter forbids; the
@@ -131,7 +140,7 @@ class Units(unittest.TestCase):
                 lab_.write("/etc/portkeep/portkeep.yaml", CONFIG % (PORT, ""))
                 lab_.write("/root/fake-password", PASSWORD + "\n", 0o600)
                 self.run_in("systemd-run", "--unit=fake-router", "--", "/usr/bin/python3",
-                            os.path.join(SRC, "test", "fake-airstation"), "--port", str(PORT),
+                            os.path.join(FAKE_DIR, "test", "fake-airstation"), "--port", str(PORT),
                             "--password-file", "/root/fake-password")
                 deadline = time.monotonic() + 10
                 while self.run_in("python3", "-c", "import socket; socket.create_connection(('127.0.0.1', %d), 1)"
