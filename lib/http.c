@@ -2,6 +2,10 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <iconv.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,6 +30,7 @@
 struct HttpClient {
         CURL *curl;
         CURLM *multi; /* one per client: it holds the kept-alive connection */
+        curl_socket_t fd; /* its socket, or CURL_SOCKET_BAD */
         char *base_url;
         size_t max_size;
         HttpProgress progress;
@@ -107,6 +112,23 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         return n;
 }
 
+/* The connection's socket, as curl makes and closes it (one at a time:
+ * one handle, one kept-alive connection). */
+static int sockopt_cb(void *userdata, curl_socket_t fd, curlsocktype purpose) {
+        HttpClient *h = userdata;
+
+        h->fd = fd;
+        return CURL_SOCKOPT_OK;
+}
+
+static int closesocket_cb(void *userdata, curl_socket_t fd) {
+        HttpClient *h = userdata;
+
+        if (h->fd == fd)
+                h->fd = CURL_SOCKET_BAD;
+        return close(fd);
+}
+
 static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow) {
         HttpClient *h = userdata;
@@ -131,6 +153,7 @@ int http_client_new(const char *base_url, uint64_t timeout_usec, HttpClient **re
         if (!h)
                 return -ENOMEM;
         h->max_size = HTTP_MAX_SIZE_DEFAULT;
+        h->fd = CURL_SOCKET_BAD;
         strcpy(h->charset, "UTF-8");
         h->base_url = strdup(base_url);
         if (!h->base_url)
@@ -165,6 +188,10 @@ int http_client_new(const char *base_url, uint64_t timeout_usec, HttpClient **re
             curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
             curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, xferinfo_cb) != CURLE_OK ||
             curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h) != CURLE_OK ||
+            curl_easy_setopt(h->curl, CURLOPT_SOCKOPTFUNCTION, sockopt_cb) != CURLE_OK ||
+            curl_easy_setopt(h->curl, CURLOPT_SOCKOPTDATA, h) != CURLE_OK ||
+            curl_easy_setopt(h->curl, CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb) != CURLE_OK ||
+            curl_easy_setopt(h->curl, CURLOPT_CLOSESOCKETDATA, h) != CURLE_OK ||
             curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "portkeep/" PORTKEEP_VERSION) != CURLE_OK)
                 return -EINVAL;
 
@@ -399,6 +426,19 @@ int http_form_encode(const HttpField *fields, size_t n_fields, const char *chars
 
 /* ---- requests ---- */
 
+/* Asks the kernel to acknowledge what arrives at once. An httpd that writes
+ * a reply's headers and body apart (Python's http.server, many embedded
+ * ones) without TCP_NODELAY holds the body until the headers are
+ * acknowledged (Nagle), and Linux delays that ACK by up to 40 ms on a
+ * kept-alive connection; quick-ACK mode ends after a few segments, so it is
+ * set again before every wait. See doc/benchmarks.md. */
+static void quickack(HttpClient *h) {
+        int one = 1;
+
+        if (h->fd != CURL_SOCKET_BAD)
+                (void) setsockopt(h->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
 /* curl_easy_perform(), but asking the progress callback at least every
  * POLL_TICK_MS while waiting. */
 static CURLcode run_transfer(HttpClient *h) {
@@ -419,6 +459,7 @@ static CURLcode run_transfer(HttpClient *h) {
                         result = CURLE_ABORTED_BY_CALLBACK;
                         break;
                 }
+                quickack(h);
                 if (curl_multi_poll(h->multi, NULL, 0, POLL_TICK_MS, NULL) != CURLM_OK) {
                         result = CURLE_FAILED_INIT;
                         break;

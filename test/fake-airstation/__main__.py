@@ -48,6 +48,8 @@ def main(argv=None):
                         help="keep row ids stable after a delete (default: renumber 1..N)")
         ap.add_argument("--basic-auth", action="store_true", default=None,
                         help="require HTTP Basic auth as older WHR-1166DHP firmware does")
+        ap.add_argument("--one-write", action="store_true", default=None,
+                        help="write each reply's headers and body in one write (default: two)")
         ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
         a = ap.parse_args(argv)
 
@@ -70,7 +72,8 @@ def main(argv=None):
                         return 1
         config = {"charset": a.charset, "http09": a.http09, "session_timeout": a.session_timeout,
                   "max_entries": a.max_entries, "group_max_len": a.group_max_len,
-                  "renumber": a.renumber, "basic_auth": a.basic_auth, "username": a.username}
+                  "renumber": a.renumber, "basic_auth": a.basic_auth, "username": a.username,
+                  "one_write": a.one_write}
         try:
                 state = server.State(family, config, table, password)
         except server.EntryError as e:

@@ -454,7 +454,7 @@ def check_config(key, value):
                 if not isinstance(value, str) or value.lower().replace("-", "_") not in (
                                 "utf_8", "utf8", "shift_jis", "sjis", "cp932", "windows_31j"):
                         raise ValueError("charset must be utf-8 or shift_jis")
-        elif key in ("http09", "renumber", "basic_auth", "check_login_session_num"):
+        elif key in ("http09", "renumber", "basic_auth", "check_login_session_num", "one_write"):
                 if not isinstance(value, bool):
                         raise ValueError("%s must be true or false" % key)
         elif key in ("session_timeout", "max_entries", "group_max_len"):
@@ -624,8 +624,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         self.close_connection = True
                 else:
                         self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                if self.state.config.get("one_write"):
+                        # headers and body in one write(), as some httpds do
+                        self._headers_buffer.append(b"\r\n")
+                        data = b"".join(self._headers_buffer) + body
+                        self._headers_buffer = []
+                        self.wfile.write(data)
+                else:
+                        # two writes, as Python's http.server and many
+                        # embedded httpds do
+                        self.end_headers()
+                        self.wfile.write(body)
                 self.wfile.flush()
 
         # -- control API -----------------------------------------------------

@@ -41,6 +41,28 @@ class Apply(PortkeepTest):
                 self.assertExit(res, 0)
                 self.assertIn("in sync", res.out)
 
+        # requests a pass makes for 0, 1 and 5 changes: the firmware's floor
+        # (doc/benchmarks.md)
+        REQUESTS = {0: 4, 1: 6, 5: 14}
+
+        def test_requests_per_pass(self):
+                cases = {0: PPTP + L2TP, 1: PPTP + L2TP[:3], 5: PPTP[:1]}
+                for changes, table in cases.items():
+                        with self.subTest(changes=changes):
+                                self.start_fake(table)
+                                self.owned("PPTP", "L2TP")
+                                self.write_config()
+                                before = self.fake.stats()["total"]
+                                res = self.portkeep("apply")
+                                self.assertExit(res, 0)
+                                self.assertTable(PPTP + L2TP)
+                                got = self.fake.stats()["total"] - before
+                                print("%s: %d change%s, %d requests" % (self.family, changes,
+                                                                        "" if changes == 1 else "s", got))
+                                self.assertEqual(got, self.REQUESTS[changes], self.fake.requests())
+                                self.fake.stop()
+                                os.unlink(os.path.join(self.tmp, "fake-port"))
+
         def test_auto_detection_says_which_family(self):
                 family = self.family
                 self.start_fake(PPTP + L2TP)
