@@ -152,6 +152,11 @@ static int find_device(Router *r) {
         int err = 0, k;
         uint64_t wait = r->config->discovery_timeout_usec;
 
+        /* a second login (apply --confirm's restore) finds the device anew */
+        if (u->have_urls) {
+                FreeUPNPUrls(&u->urls);
+                u->have_urls = false;
+        }
         if (r->config->url) {
                 if (QUIET(UPNP_GetIGDFromUrl(r->config->url, &u->urls, &u->data, u->lanaddr, sizeof u->lanaddr)) != 1)
                         return router_set_error(r, -EHOSTUNREACH,
