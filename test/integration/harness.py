@@ -185,6 +185,8 @@ class PortkeepTest(unittest.TestCase):
 
         def start_fake(self, table=(), **kw):
                 self.fake = Fake(self.tmp, table, **kw)
+                # stopped even when a test that starts several fails midway
+                self.addCleanup(self.fake.stop)
                 return self.fake
 
         def owned(self, *groups):

@@ -44,6 +44,7 @@ class ArcadyanMixin:
 
         def start_fake(self, table=(), args=(), **kw):
                 self.fake = ArcadyanFake(self.tmp, table, args=["--family", "arcadyan"] + list(args), **kw)
+                self.addCleanup(self.fake.stop)
                 return self.fake
 
 

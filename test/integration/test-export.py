@@ -149,6 +149,7 @@ class ExportArcadyan(ExportNosave):
 
         def start_fake(self, table=(), args=(), **kw):
                 self.fake = Fake(self.tmp, table, args=["--family", "arcadyan"] + list(args), **kw)
+                self.addCleanup(self.fake.stop)
                 return self.fake
 
         def test_tcp_udp_exported_as_one_forward(self):
