@@ -52,9 +52,9 @@ class ArcadyanMixin:
 
 
 class Apply(ArcadyanMixin, nosave_cases.Apply):
-        # one write for any number of changes: the list is read afresh for
-        # its token first (2), written (1), read back (2); the floor is 9
-        # (doc/benchmarks.md)
+        # one write for any number of changes: the list is read afresh right
+        # before it (2), written (1), read back (2): the floor while a write
+        # of the whole list must start from a fresh read (doc/benchmarks.md)
         REQUESTS = {0: 6, 1: 11, 5: 11}
 
 
