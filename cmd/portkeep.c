@@ -10,8 +10,10 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config-build.h"
+#include "config-parser.h"
 #include "config.h"
 #include "confirm.h"
 #include "export.h"
@@ -27,6 +29,7 @@
 #include "session.h"
 #include "state.h"
 #include "status.h"
+#include "suggest.h"
 #include "time-util.h"
 
 #define DEFAULT_CONFIG PORTKEEP_SYSCONFDIR "/portkeep/portkeep.yaml"
@@ -34,6 +37,7 @@
 typedef struct Options {
         const char *config_path;
         bool json;
+        bool quiet; /* -q: errors only; check prints nothing on success */
         bool force;
         bool dry_run;
         uint64_t confirm_usec; /* apply --confirm DURATION, 0: none */
@@ -85,29 +89,70 @@ static void check_json(const char *path, const ConfigErrors *errors) {
         puts("]}");
 }
 
-static int verb_check(const Options *o, int argc, char **argv) {
-        _cleanup_(config_errors_done) ConfigErrors errors = {};
-        const char *path;
-        Config *c = NULL;
-        int r;
+/* The file as check reads it: "-" is standard input, named <stdin>. */
+static int check_load(const char *path, Config **ret, ConfigErrors *errors) {
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0, size = 0;
+        ssize_t k;
 
-        if (argc > 2)
-                return usage_error("check takes at most one FILE, got '%s'", argv[2]);
-        path = argc == 2 ? argv[1] : config_path(o);
-
-        r = config_load(path, &c, &errors);
-        if (o->json)
-                check_json(path, &errors);
-        if (r < 0) {
-                if (!o->json)
-                        config_errors_log(&errors);
-                return EX_CONFIG;
+        if (!streq(path, "-"))
+                return config_load(path, ret, errors);
+        /* bounded as a file is: one byte more than the cap tells it is over */
+        size = CONFIG_SIZE_MAX + 1;
+        buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
+        while (n < size && (k = read(STDIN_FILENO, buf + n, size - n)) != 0) {
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        log_error_errno(errno, "cannot read standard input: %m");
+                        return -errno;
+                }
+                n += (size_t) k;
         }
-        if (!o->json)
-                printf("%s: configuration OK: %zu forward%s in %zu group%s\n", path, c->desired.n,
-                       c->desired.n == 1 ? "" : "s", c->n_groups, c->n_groups == 1 ? "" : "s");
-        config_free(c);
-        return 0;
+        if (n > CONFIG_SIZE_MAX) {
+                log_error("<stdin>: larger than %d bytes: not a portkeep file", CONFIG_SIZE_MAX);
+                return -EFBIG;
+        }
+        return config_load_buffer("<stdin>", buf, n, ret, errors);
+}
+
+/* check [FILE...]: each file, as a pre-commit hook passes them; exit 78 when
+ * any is invalid. */
+static int verb_check(const Options *o, int argc, char **argv) {
+        int ret = 0;
+
+        if (argc > 2 && o->json)
+                return usage_error("%s", "--json checks one file at a time");
+        for (int i = argc > 1 ? 1 : 0; i < (argc > 1 ? argc : 1); i++) {
+                _cleanup_(config_errors_done) ConfigErrors errors = {};
+                const char *path = argc > 1 ? argv[i] : config_path(o);
+                Config *c = NULL;
+                int r;
+
+                r = check_load(path, &c, &errors);
+                if (r == -ENOMEM || (r < 0 && errors.n == 0)) { /* else already said (standard input) */
+                        if (r == -ENOMEM)
+                                log_error("out of memory");
+                        ret = r == -ENOMEM ? 1 : EX_CONFIG;
+                        continue;
+                }
+                if (o->json)
+                        check_json(streq(path, "-") ? "<stdin>" : path, &errors);
+                if (r < 0) {
+                        if (!o->json)
+                                config_errors_log(&errors);
+                        ret = EX_CONFIG;
+                        continue;
+                }
+                if (!o->json && !o->quiet)
+                        printf("%s: configuration OK: %zu forward%s in %zu group%s\n",
+                               streq(path, "-") ? "<stdin>" : path, c->desired.n, c->desired.n == 1 ? "" : "s",
+                               c->n_groups, c->n_groups == 1 ? "" : "s");
+                config_free(c);
+        }
+        return ret;
 }
 
 static int verb_confirm(const Options *o, int argc, char **argv) {
@@ -168,6 +213,8 @@ static int run_open(const Options *o, Run *run) {
                 log_warning("%s", report.warning);
         if (r < 0) {
                 log_error("%s", report.message);
+                if (report.stage == SESSION_LOCK && report.error == -EAGAIN)
+                        return EX_TEMPFAIL; /* another portkeep is at work: try again */
                 return report.stage == SESSION_PASSWORD ? EX_CONFIG : 1;
         }
         return 0;
@@ -484,8 +531,10 @@ static int verb_status(const Options *o, int argc, char **argv) {
         return 0;
 }
 
+static int verb_help(const Options *o, int argc, char **argv);
+
 static const Verb verbs[] = {
-        { "check",   verb_check,   "[FILE]",                "validate the file offline (reads no password, contacts no router)" },
+        { "check",   verb_check,   "[FILE...]",             "validate files offline ('-': standard input; reads no password, contacts no router)" },
         { "plan",    verb_plan,    "",                      "read the router, print the diff" },
         { "apply",   verb_apply,   "[--force] [--dry-run] [--confirm DURATION]", "plan, apply, verify" },
         { "confirm", verb_confirm, "",                      "keep the change a waiting 'apply --confirm' made" },
@@ -494,6 +543,7 @@ static const Verb verbs[] = {
         { "run",     verb_run,     "",                      "daemon: reconcile every sync.interval" },
         { "status",  verb_status,  "",                      "the running daemon's last pass" },
         { "version", verb_version, "",                      "print the version" },
+        { "help",    verb_help,    "[COMMAND]",             "this help, or a command's" },
 };
 
 static const Verb *find_verb(const char *name) {
@@ -501,6 +551,35 @@ static const Verb *find_verb(const char *name) {
                 if (streq(verbs[i].name, name))
                         return &verbs[i];
         return NULL;
+}
+
+static const char *verb_names[ELEMENTSOF(verbs)];
+
+/* "did you mean" among the commands */
+static const char *closest_verb(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                verb_names[i] = verbs[i].name;
+        return suggest_closest(name, verb_names, ELEMENTSOF(verbs));
+}
+
+static int unknown_verb(const char *name) {
+        const char *guess = closest_verb(name);
+
+        if (guess)
+                return usage_error("unknown command '%s': did you mean '%s'?", name, guess);
+        return usage_error("unknown command '%s'", name);
+}
+
+/* portkeep VERB --help, portkeep help VERB */
+static void verb_usage(const Verb *v) {
+        printf("Usage: portkeep [-c FILE] [--json] [-v|-q] %s%s%s\n\n%s: %s.\n", v->name, v->args[0] ? " " : "",
+               v->args, v->name, v->help);
+        if (streq(v->name, "apply"))
+                printf("\nOptions:\n"
+                       "  --force              take over entries portkeep does not own; pass sync.max_deletes\n"
+                       "  --dry-run            change nothing, as 'portkeep plan'\n"
+                       "  --confirm DURATION   keep the change only if confirmed within DURATION (30s, 2m)\n");
+        printf("\nportkeep(8) says more; 'portkeep --help' lists every command.\n");
 }
 
 static void help(void) {
@@ -528,11 +607,49 @@ static void help(void) {
                "  -h, --help          this help\n"
                "      --version       print the version\n\n"
                "Exit status: 0 success or in sync, 1 failure, 2 changes pending (plan),\n"
-               "3 refused by a safety guard, 64 usage error, 78 invalid config;\n"
+               "3 refused by a safety guard, 64 usage error, 75 another portkeep holds the\n"
+               "router's lock (try again), 78 invalid config;\n"
                "128+N: stopped by signal N (SIGTERM 143, SIGINT 130) before anything changed.\n");
 }
 
+static int verb_help(const Options *o, int argc, char **argv) {
+        const Verb *v;
+
+        if (argc > 2)
+                return usage_error("help takes at most one COMMAND, got '%s'", argv[2]);
+        if (argc == 1) {
+                help();
+                return 0;
+        }
+        v = find_verb(argv[1]);
+        if (!v)
+                return unknown_verb(argv[1]);
+        verb_usage(v);
+        return 0;
+}
+
 enum { ARG_JSON = 0x100, ARG_VERSION, ARG_FORCE, ARG_DRY_RUN, ARG_CONFIRM };
+
+/* getopt's own messages name the binary's path: these say "portkeep:" and
+ * what was probably meant. */
+static int option_error(int c, int optopt_, const char *arg, const struct option *options) {
+        const char *names[16], *guess;
+        size_t n = 0;
+        char name[64];
+
+        if (c == ':')
+                return usage_error("option '%s' needs a value", arg);
+        if (optopt_ && optopt_ < 0x100)
+                return usage_error("unknown option '-%c'", optopt_);
+        snprintf(name, sizeof name, "%s", arg + strspn(arg, "-"));
+        name[strcspn(name, "=")] = '\0';
+        for (const struct option *x = options; x->name && n < ELEMENTSOF(names); x++)
+                names[n++] = x->name;
+        guess = suggest_closest(name, names, n);
+        if (guess)
+                return usage_error("unknown option '%s': did you mean '--%s'?", arg, guess);
+        return usage_error("unknown option '%s'", arg);
+}
 
 int main(int argc, char **argv) {
         static const struct option options[] = {
@@ -548,19 +665,21 @@ int main(int argc, char **argv) {
                 {}
         };
         Options o = {};
+        bool verbose = false, quiet = false, want_help = false;
         const Verb *v;
         int c;
 
         log_open();
+        opterr = 0;
         /* Options may come before or after the verb; "+" would stop at the
          * verb, so let getopt permute and find the verb afterwards. */
-        while ((c = getopt_long(argc, argv, "c:vqh", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":c:vqh", options, NULL)) >= 0) {
                 switch (c) {
                 case 'c': o.config_path = optarg; break;
                 case ARG_JSON: o.json = true; break;
-                case 'v': log_set_max_level(LOG_DEBUG); break;
-                case 'q': log_set_max_level(LOG_WARNING); break;
-                case 'h': help(); return 0;
+                case 'v': verbose = true; log_set_max_level(LOG_DEBUG); break;
+                case 'q': quiet = o.quiet = true; log_set_max_level(LOG_WARNING); break;
+                case 'h': want_help = true; break;
                 case ARG_VERSION: return verb_version(&o, 1, argv);
                 case ARG_FORCE: o.force = true; break;
                 case ARG_DRY_RUN: o.dry_run = true; break;
@@ -569,14 +688,24 @@ int main(int argc, char **argv) {
                                 return usage_error("--confirm takes a duration such as 2m or 30s, not '%s'", optarg);
                         o.confirm_text = optarg;
                         break;
-                default: fputs("Try 'portkeep --help'.\n", stderr); return EX_USAGE;
+                default: return option_error(c, optopt, argv[optind - 1], options);
                 }
+        }
+        if (verbose && quiet)
+                return usage_error("%s", "-v and -q contradict each other: give one");
+        if (want_help && optind >= argc) {
+                help();
+                return 0;
         }
         if (optind >= argc)
                 return usage_error("%s", "no command given (check, plan, apply, show, export, run, status, version)");
         v = find_verb(argv[optind]);
         if (!v)
-                return usage_error("unknown command '%s'", argv[optind]);
+                return unknown_verb(argv[optind]);
+        if (want_help) {
+                verb_usage(v);
+                return 0;
+        }
         if ((o.force || o.dry_run || o.confirm_usec) && !streq(v->name, "apply"))
                 return usage_error("--force, --dry-run and --confirm go with 'apply', not '%s'", v->name);
         if (o.dry_run && o.confirm_usec)

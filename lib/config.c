@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "suggest.h"
 #include "config-errors.h"
 #include "config-parser.h"
 #include "file-util.h"
@@ -86,52 +87,6 @@ static const char *allowed_keys(const KeyEntry *table, size_t n, char *buf, size
         return buf;
 }
 
-/* Optimal string alignment distance, case-insensitive, of short strings
- * (longer ones count as far apart). */
-static size_t edit_distance(const char *a, const char *b) {
-        size_t la = strlen(a), lb = strlen(b), d[33][33];
-
-        if (la > 32 || lb > 32)
-                return SIZE_MAX;
-        for (size_t i = 0; i <= la; i++)
-                d[i][0] = i;
-        for (size_t j = 0; j <= lb; j++)
-                d[0][j] = j;
-        for (size_t i = 1; i <= la; i++)
-                for (size_t j = 1; j <= lb; j++) {
-                        size_t cost = tolower((unsigned char) a[i - 1]) != tolower((unsigned char) b[j - 1]);
-                        size_t v = d[i - 1][j - 1] + cost;
-
-                        if (d[i - 1][j] + 1 < v)
-                                v = d[i - 1][j] + 1;
-                        if (d[i][j - 1] + 1 < v)
-                                v = d[i][j - 1] + 1;
-                        if (i > 1 && j > 1 && tolower((unsigned char) a[i - 1]) == tolower((unsigned char) b[j - 2]) &&
-                            tolower((unsigned char) a[i - 2]) == tolower((unsigned char) b[j - 1]) &&
-                            d[i - 2][j - 2] + 1 < v)
-                                v = d[i - 2][j - 2] + 1;
-                        d[i][j] = v;
-                }
-        return d[la][lb];
-}
-
-/* The name s was most likely meant to be, or NULL: a typo of one character
- * (two in names longer than four), a swapped pair, or another case. */
-static const char *closest_name(const char *s, const char *const *names, size_t n) {
-        const char *best = NULL;
-        size_t best_d = SIZE_MAX;
-
-        for (size_t i = 0; i < n; i++) {
-                size_t d = edit_distance(s, names[i]);
-
-                if (d < best_d && d <= (strlen(names[i]) > 4 ? 2u : 1u)) {
-                        best = names[i];
-                        best_d = d;
-                }
-        }
-        return best;
-}
-
 /* Reports an unknown key; returns the index in table of the key it most
  * likely misspells, or -1. */
 static int unknown_key(Parser *p, const Node *k, const char *what, const KeyEntry *table,
@@ -144,7 +99,7 @@ static int unknown_key(Parser *p, const Node *k, const char *what, const KeyEntr
         for (size_t i = 0; i < n_table && n < ELEMENTSOF(names); i++)
                 if (!table[i].hidden)
                         names[n++] = table[i].key;
-        guess = closest_name(k->value, names, n);
+        guess = suggest_closest(k->value, names, n);
         if (!guess) {
                 node_error(p, k, "unknown key '%s' in %s: expected %s", k->value, what,
                            allowed_keys(table, n_table, buf, sizeof buf));
@@ -379,7 +334,7 @@ static void h_enum(Parser *p, const Node *v, int *field, const char *what,
                 strncat(buf, names[k], sizeof buf - strlen(buf) - 1);
                 strncat(buf, k + 2 < n ? ", " : k + 1 < n ? " or " : "", sizeof buf - strlen(buf) - 1);
         }
-        unknown_value(p, v, what, s, closest_name(s, names, n), buf);
+        unknown_value(p, v, what, s, suggest_closest(s, names, n), buf);
 }
 
 static const char *const prune_names[] = {
@@ -707,7 +662,7 @@ static void parse_forward(Parser *p, const Node *m, const char *group, const Pla
         if (f.proto < 0) {
                 static const char *const protos[] = { "tcp", "udp", "tcp/udp", "gre", "esp", "icmp", "all" };
 
-                unknown_value(p, spec.proto, "proto", s, closest_name(s, protos, ELEMENTSOF(protos)),
+                unknown_value(p, spec.proto, "proto", s, suggest_closest(s, protos, ELEMENTSOF(protos)),
                               "tcp, udp, tcp/udp, gre, esp, icmp, all or a number 0-255");
                 return;
         }
@@ -769,7 +724,7 @@ static void expand_preset(Parser *p, const Node *v, const char *group, const Pla
 
                 for (size_t k = 0; k < ELEMENTSOF(presets); k++)
                         names[k] = presets[k].name;
-                unknown_value(p, v, "preset", s, closest_name(s, names, ELEMENTSOF(names)),
+                unknown_value(p, v, "preset", s, suggest_closest(s, names, ELEMENTSOF(names)),
                               "pptp, l2tp-ipsec, ikev2, openvpn or wireguard (or list forwards)");
                 return;
         }

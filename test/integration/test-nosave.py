@@ -621,6 +621,68 @@ class Signals(PortkeepTest):
                 self.assertIn("run 'portkeep show' once it answers", res.err)
 
 
+class Cli(PortkeepTest):
+        """The conventions of the command line: messages that start with
+        'portkeep:' and say what was probably meant, a command's own help."""
+
+        def test_typos_are_usage_errors_that_suggest(self):
+                self.write_config()
+                for args, words in ((("plna",), "portkeep: unknown command 'plna': did you mean 'plan'?"),
+                                    (("--frce", "apply"), "portkeep: unknown option '--frce': did you mean '--force'?"),
+                                    (("--confirm=2m", "plan"), "--force, --dry-run and --confirm go with 'apply'"),
+                                    (("-x", "plan"), "portkeep: unknown option '-x'"),
+                                    (("plan", "-c"), "portkeep: option '-c' needs a value"),
+                                    (("-vq", "plan"), "portkeep: -v and -q contradict each other"),
+                                    (("help", "aply"), "portkeep: unknown command 'aply': did you mean 'apply'?")):
+                        with self.subTest(args=args):
+                                res = self.portkeep(*args)
+                                self.assertExit(res, 64)
+                                self.assertTrue(res.err.startswith(words) or words in res.err, res.err)
+                                self.assertNotIn("/", res.err.split(":")[0])  # not the binary's path
+                                self.assertEqual(res.out, "")
+
+        def test_check_for_a_pre_commit_hook(self):
+                good = self.write_config()
+                bad = os.path.join(self.tmp, "bad.yaml")
+                with open(bad, "w") as f:
+                        f.write("version: 1\nrouter:\n  driver: airstation\n  url: http://127.0.0.1:9\n"
+                                "  password_file: /dev/null\ngroups:\n  - name: x\n    preset: ppt\n")
+                # several files: each is checked, 78 when one is invalid
+                res = self.portkeep("check", good, bad)
+                self.assertExit(res, 78)
+                self.assertIn("%s: configuration OK" % good, res.out)
+                self.assertIn("%s:8:13: unknown preset 'ppt': did you mean 'pptp'?" % bad, res.err)
+                # -q: nothing on success
+                res = self.portkeep("-q", "check", good)
+                self.assertExit(res, 0)
+                self.assertEqual(res.out + res.err, "")
+                # '-': standard input, as 'git show :portkeep.yaml | portkeep check -'
+                with open(bad, "rb") as f:
+                        p = subprocess.run(self.portkeep_argv(["check", "-"]), env=self.portkeep_env(), stdin=f,
+                                           capture_output=True, text=True)
+                self.assertEqual(p.returncode, 78, p.stderr)
+                self.assertIn("<stdin>:8:13: unknown preset 'ppt'", p.stderr)
+                with open(good, "rb") as f:
+                        p = subprocess.run(self.portkeep_argv(["check", "-"]), env=self.portkeep_env(), stdin=f,
+                                           capture_output=True, text=True)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIn("<stdin>: configuration OK", p.stdout)
+
+        def test_a_commands_help(self):
+                self.write_config()
+                for args in (("apply", "--help"), ("help", "apply"), ("-h", "apply")):
+                        with self.subTest(args=args):
+                                res = self.portkeep(*args)
+                                self.assertExit(res, 0)
+                                self.assertTrue(res.out.startswith(
+                                        "Usage: portkeep [-c FILE] [--json] [-v|-q] apply [--force] [--dry-run] "
+                                        "[--confirm DURATION]\n\napply: plan, apply, verify.\n"), res.out)
+                                self.assertIn("--confirm DURATION", res.out)
+                res = self.portkeep("help")
+                self.assertExit(res, 0)
+                self.assertIn("Commands:", res.out)
+
+
 class UpnpDriverMissing(PortkeepTest):
         """A upnp file where the driver is not in the build: every verb that
         needs it exits 1 with one line saying so, and check validates the
