@@ -207,6 +207,16 @@ class Units(unittest.TestCase):
                                 self.assertTrue(self.journal("portkeep", "MESSAGE_ID=" + mid, "-o", "cat").strip(),
                                                 "no journal entry with MESSAGE_ID=%s (%s)" % (mid, what))
 
+                with self.subTest("journalctl -x explains the MESSAGE_IDs (systemd/portkeep.catalog)"):
+                        self.run_in("journalctl", "--update-catalog")
+                        listed = self.run_in("journalctl", "--list-catalog").stdout
+                        for mid in list(IDS.values()) + ["e0612e710c8e4379bc3549a261b94627",
+                                                         "f00645f1b4b44aeb97451bd3eb1bb76b"]:
+                                self.assertIn(mid, listed)
+                        x = self.journal("portkeep", "-x", "MESSAGE_ID=" + IDS["repaired"])
+                        self.assertIn("portkeep repaired the router's port forwards", x)
+                        self.assertIn("If the change on the router was intended, put it in the file", x)
+
                 with self.subTest("the watchdog did not fire, nothing restarted"):
                         p = lab_.show("portkeep", "NRestarts", "MainPID")
                         self.assertEqual((p["NRestarts"], p["MainPID"]), ("0", pid))
