@@ -28,7 +28,7 @@ import tempfile
 import time
 
 MAX_EXPOSURE = 2.0
-SERVICES = ["portkeep.service", "portkeep@.service", "portkeep-apply.service"]
+SERVICES = ["portkeep.service", "portkeep@.service", "portkeep-apply.service", "portkeep-apply@.service"]
 
 
 def fail(msg):
@@ -55,6 +55,8 @@ def units_for_test(portkeep, bindir, unitdir, tmp):
                 paths.append(out)
         shutil.copy(os.path.join(unitdir, "portkeep-apply.timer"), tmp)
         paths.append(os.path.join(tmp, "portkeep-apply.timer"))
+        shutil.copy(os.path.join(unitdir, "portkeep-apply@.timer"), os.path.join(tmp, "portkeep-apply@test.timer"))
+        paths.append(os.path.join(tmp, "portkeep-apply@test.timer"))
         return paths
 
 

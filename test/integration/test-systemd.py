@@ -243,6 +243,24 @@ class Units(unittest.TestCase):
                         self.assertIn(("PPTP", "gre", "", "192.168.11.3"), table_keys(self.fake("GET", "table")))
                         self.assertIn("applied 1 change; verified", self.journal("portkeep-apply.service"))
 
+                with self.subTest("the instances: portkeep-apply@home.service and portkeep@home.service"):
+                        lab_.write("/etc/portkeep/home-password", PASSWORD + "\n", 0o600)
+                        lab_.write("/etc/portkeep/home.yaml", CONFIG % (PORT, NAS))
+                        table = self.fake("GET", "table")
+                        self.fake("PUT", "table", [e for e in table if e["proto"] != "esp"])
+                        r = self.run_in("systemctl", "start", "portkeep-apply@home.service", check=False)
+                        self.assertEqual(r.returncode, 0, self.journal("portkeep-apply@home.service", "-n", "30"))
+                        self.assertIn(("L2TP", "esp", "", "192.168.11.3"), table_keys(self.fake("GET", "table")))
+                        self.run_in("systemctl", "start", "portkeep@home.service")
+                        deadline = time.monotonic() + 10
+                        while "in sync: 7 forwards in 3 groups" not in lab_.show("portkeep@home.service",
+                                                                                  "StatusText")["StatusText"]:
+                                self.assertLess(time.monotonic(), deadline, self.journal("portkeep@home.service"))
+                                time.sleep(0.05)
+                        r = self.run_in("/usr/local/bin/portkeep", "-c", "/etc/portkeep/home.yaml", "status")
+                        self.assertIn("in sync: 7 forwards in 3 groups", r.stdout)
+                        self.run_in("systemctl", "stop", "portkeep@home.service")
+
                 with self.subTest("the password is nowhere in the journal"):
                         self.assertNotIn(PASSWORD, self.run_in("journalctl", "--no-pager", "-o", "verbose").stdout)
 
