@@ -840,7 +840,7 @@ void pass_print_table(const Table *t, const Config *c, const PassResult *res, FI
 
                 managed += m;
                 fprintf(f, "%c  ", m ? '*' : ' ');
-                utf8_print_padded(f, x->group ? x->group : "-", 16);
+                utf8_print_padded(f, x->group && x->group[0] ? x->group : "(no group)", 16);
                 fprintf(f, " %-8s %-15s %-12s %s", proto_to_string(x->proto, p),
                         wan_to_string(x->wan, wan),
                         port_range_is_set(x->ports) ? port_range_to_string(x->ports, ports) : "-",

@@ -863,7 +863,7 @@ void steps_done(Steps *s) {
 }
 
 static const char *group_label(const Forward *f) {
-        return f->group ?: "(none)";
+        return f->group && f->group[0] ? f->group : "(no group)";
 }
 
 static int group_width(const Plan *p) {

@@ -302,7 +302,7 @@ const char *forward_to_string(const Forward *f, char *buf, size_t n) {
         char rule[FORWARD_RULE_STRING_MAX];
 
         forward_rule_to_string(f, rule, sizeof(rule));
-        if (f->group)
+        if (f->group && f->group[0])
                 snprintf(buf, n, "%s (group %s)", rule, f->group);
         else
                 snprintf(buf, n, "%s (no group)", rule);

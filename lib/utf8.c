@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <locale.h>
+#include <stdbool.h>
+#include <wchar.h>
+
 #include "utf8.h"
 
 size_t utf8_decode_n(const unsigned char *s, size_t left, uint32_t *ret) {
@@ -39,14 +43,29 @@ size_t utf8_decode(const unsigned char *s, uint32_t *ret) {
         return utf8_decode_n(s, 4, ret);
 }
 
+/* glibc's width tables, through C.UTF-8 (always there since glibc 2.35)
+ * whatever the process's locale is: under systemd it is often C, where
+ * wcwidth() knows nothing past ASCII. */
 unsigned utf8_cell_width(uint32_t c) {
-        return (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf && c != 0x303f) ||
-                               (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
-                               (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
-                               (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1f64f) ||
-                               (c >= 0x20000 && c <= 0x3fffd)
-                       ? 2
-                       : 1;
+        static locale_t utf8 = (locale_t) 0;
+        static bool tried = false;
+        locale_t old;
+        int w;
+
+        if (c < 0x80)
+                return 1;
+        if (!tried) {
+                tried = true;
+                utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+        }
+        if (!utf8)
+                return 1;
+        old = uselocale(utf8);
+        w = wcwidth((wchar_t) c);
+        uselocale(old);
+        /* 0: a combining mark, on the cell before it; -1: not printable,
+         * which the printer shows as '?' */
+        return w < 0 ? 1 : (unsigned) w;
 }
 
 /* One character of s: its length (at least 1) and cells; *ret_bad when it

@@ -12,9 +12,9 @@ size_t utf8_decode(const unsigned char *s, uint32_t *ret);
 /* The same within left bytes (s need not be NUL-terminated). */
 size_t utf8_decode_n(const unsigned char *s, size_t left, uint32_t *ret);
 
-/* Terminal cells of a character: 2 for the East Asian wide ranges (kana,
- * kanji, hangul, full-width forms, emoji), else 1. Independent of the locale,
- * which under systemd is often C, so wcwidth() would not do. */
+/* Terminal cells of a character, as glibc's wcwidth() in C.UTF-8 says
+ * (whatever the process's locale): 2 for wide ones (kana, kanji, hangul,
+ * full-width forms, emoji), 0 for combining marks, 1 for the rest. */
 unsigned utf8_cell_width(uint32_t c);
 
 /* Whether c must not reach a terminal as is (C0 and C1 controls, DEL). */

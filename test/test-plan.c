@@ -12,6 +12,7 @@
 #include "test.h"
 #include "macro.h"
 #include "plan.h"
+#include "utf8.h"
 
 
 /* "GROUP PROTO KEY LAN [@LINE:COL]": GROUP "-" for none; KEY "[WAN:]PORTS"
@@ -98,8 +99,8 @@ static const Case cases[] = {
                 .actual = { "nas tcp 22 192.168.11.9", "- udp 51820 192.168.11.9" },
                 .max_deletes = 8,
                 .text = "left alone (unmanaged):\n"
-                        "  nas     tcp 22 -> 192.168.11.9:22\n"
-                        "  (none)  udp 51820 -> 192.168.11.9:51820\n"
+                        "  nas         tcp 22 -> 192.168.11.9:22\n"
+                        "  (no group)  udp 51820 -> 192.168.11.9:51820\n"
                         "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "in sync: 0 forwards in 0 groups; 2 unmanaged left alone\n",
                 .json = "{\"version\":1,\"in_sync\":true,\"changes\":[],\"unmanaged\":["
@@ -213,13 +214,13 @@ static const Case cases[] = {
                             "- udp 51820 192.168.11.9" },
                 .managed = { "PPTP", "web", "old" },
                 .max_deletes = 8,
-                .text = "+ PPTP    tcp 1723 -> 192.168.11.3:1723\n"
-                        "+ PPTP    gre -> 192.168.11.3\n"
-                        "~ web     tcp 8443 -> 192.168.11.20:443  (was 192.168.11.21:443)\n"
-                        "- old     udp 60000-60010 -> 192.168.11.3:60000-60010\n"
+                .text = "+ PPTP        tcp 1723 -> 192.168.11.3:1723\n"
+                        "+ PPTP        gre -> 192.168.11.3\n"
+                        "~ web         tcp 8443 -> 192.168.11.20:443  (was 192.168.11.21:443)\n"
+                        "- old         udp 60000-60010 -> 192.168.11.3:60000-60010\n"
                         "left alone (unmanaged):\n"
-                        "  nas     tcp 22 -> 192.168.11.9:22\n"
-                        "  (none)  udp 51820 -> 192.168.11.9:51820\n"
+                        "  nas         tcp 22 -> 192.168.11.9:22\n"
+                        "  (no group)  udp 51820 -> 192.168.11.9:51820\n"
                         "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "2 to add, 1 to replace, 1 to delete; 2 unmanaged left alone\n",
                 .json = "{\"version\":1,\"in_sync\":false,\"changes\":["
@@ -334,13 +335,13 @@ static const Case cases[] = {
                 .prune = PRUNE_NONE,
                 .max_deletes = 0,
                 .guard = -EEXIST,
-                .text = "+ PPTP    gre -> 192.168.11.3\n"
+                .text = "+ PPTP        gre -> 192.168.11.3\n"
                         "! conflict: tcp 1723 -> 192.168.11.3:1723 (group PPTP) at portkeep.yaml:9:9 "
                         "is held by unmanaged entry tcp 1700-1800 -> 192.168.11.9:1700-1800 (no group); "
                         "not applied without --force\n"
                         "left alone (unmanaged):\n"
-                        "  (none)  tcp 1700-1800 -> 192.168.11.9:1700-1800\n"
-                        "  nas     tcp 22 -> 192.168.11.9:22\n"
+                        "  (no group)  tcp 1700-1800 -> 192.168.11.9:1700-1800\n"
+                        "  nas         tcp 22 -> 192.168.11.9:22\n"
                         "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "1 to add; 1 conflict; 2 unmanaged left alone\n",
         },
@@ -352,14 +353,14 @@ static const Case cases[] = {
                 .max_deletes = 0,
                 .force = true,
                 .guard = -EEXIST,
-                .text = "+ PPTP    tcp 1723 -> 192.168.11.3:1723\n"
-                        "+ PPTP    gre -> 192.168.11.3\n"
-                        "- (none)  tcp 1700-1800 -> 192.168.11.9:1700-1800\n"
+                .text = "+ PPTP        tcp 1723 -> 192.168.11.3:1723\n"
+                        "+ PPTP        gre -> 192.168.11.3\n"
+                        "- (no group)  tcp 1700-1800 -> 192.168.11.9:1700-1800\n"
                         "! conflict: tcp 1723 -> 192.168.11.3:1723 (group PPTP) "
                         "is held by unmanaged entry tcp 1700-1800 -> 192.168.11.9:1700-1800 (no group); "
                         "taken over (--force)\n"
                         "left alone (unmanaged):\n"
-                        "  nas     tcp 22 -> 192.168.11.9:22\n"
+                        "  nas         tcp 22 -> 192.168.11.9:22\n"
                         "(to remove a group the file does not name, declare it with 'forwards: []')\n"
                         "2 to add, 1 to delete; 1 conflict taken over; 1 unmanaged left alone\n",
                 .steps = "- tcp 1700-1800 -> 192.168.11.9:1700-1800 (no group)\n"
@@ -853,7 +854,37 @@ static void test_forward_strings(void) {
         forward_done(&f);
 }
 
+/* The widths the GROUP column is padded by: glibc's, whatever the locale
+ * (a program under systemd runs in C). */
+static void test_widths(void) {
+        static const struct {
+                const char *s;
+                size_t cols;
+        } w[] = {
+                { "VPN", 3 },
+                { "VPN用", 5 },             /* a kanji is two cells */
+                { "\xf0\x9f\xa6\x8a" "fox", 5 }, /* 🦊fox: an emoji, two */
+                { "e\xcc\x81" "cole", 5 },  /* e + combining acute: one */
+                { "\xc3\xa9" "cole", 5 },   /* école precomposed */
+                { "\xef\xbd\x86\xef\xbd\x95\xef\xbd\x8c\xef\xbd\x8c", 8 }, /* ｆｕｌｌ: full-width */
+                { "a\x1b[31m", 6 },         /* a control shows as '?', one cell */
+        };
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        for (size_t i = 0; i < ELEMENTSOF(w); i++)
+                CHECKF(utf8_columns(w[i].s) == w[i].cols, "'%s': %zu columns, expected %zu", w[i].s,
+                       utf8_columns(w[i].s), w[i].cols);
+        f = open_memstream(&buf, &size);
+        utf8_print_padded(f, "e\xcc\x81" "cole", 8);
+        fclose(f);
+        CHECKF(streq(buf, "e\xcc\x81" "cole   "), "'%s'", buf);
+        free(buf);
+}
+
 int main(void) {
+        test_widths();
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
                 run_case(&cases[i]);
         test_undo_lists();

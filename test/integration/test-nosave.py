@@ -63,6 +63,17 @@ class Apply(PortkeepTest):
                                 self.fake.stop()
                                 os.unlink(os.path.join(self.tmp, "fake-port"))
 
+        def test_an_entry_without_a_group_says_so(self):
+                # above or under a group's entries, a blank cell would read as part of it
+                self.start_fake([entry("", "udp", "51820", "192.168.11.9")] + PPTP)
+                self.owned("PPTP", "L2TP")
+                self.write_config()
+                res = self.portkeep("show")
+                self.assertExit(res, 0)
+                self.assertRegex(res.out, r"\n   \(no group\)\s+udp\s+router\s+51820\s+192\.168\.11\.9")
+                res = self.portkeep("plan")
+                self.assertRegex(res.out, r"  \(no group\)  udp 51820 -> 192\.168\.11\.9:51820\n")
+
         def test_auto_detection_says_which_family(self):
                 family = self.family
                 self.start_fake(PPTP + L2TP)
