@@ -367,9 +367,81 @@ static int apply_interrupted(const Options *o, Run *s, const PassResult *res) {
         return 1;
 }
 
+static int apply_report(const Options *o, Run *s, PassResult *res) {
+        if (!o->confirm_usec)
+                confirm_clear(s->config); /* a plain apply: the daemon may go on */
+        if (s->stop.signal && !(o->confirm_usec && res->outcome == PASS_OK && res->n_applied > 0))
+                return apply_interrupted(o, s, res); /* apply --confirm restores it below */
+
+        switch (res->outcome) {
+        case PASS_OK:
+                if (o->confirm_usec && res->n_applied > 0)
+                        return confirm_or_restore(o, s, res);
+                if (o->json || res->n_applied == 0)
+                        print_plan(o, res->plan);
+                else
+                        printf("applied %zu change%s; verified: the router's table matches %s\n",
+                               res->n_applied, res->n_applied == 1 ? "" : "s", s->config->path);
+                return 0;
+        case PASS_REFUSED:
+                /* a guard refused it all, or forwards were held back by a
+                 * conflict and the rest applied (then the plan shows what
+                 * is held back) */
+                if (o->json || res->n_applied == 0)
+                        print_plan(o, res->plan);
+                else
+                        printf("applied %zu change%s; verified; %zu declared forward%s held back (exit 3)\n",
+                               res->n_applied, res->n_applied == 1 ? "" : "s", res->plan->n_conflicts,
+                               res->plan->n_conflicts == 1 ? "" : "s");
+                log_error("%s", res->message);
+                return 3;
+        default:
+                log_error("%s", res->message);
+                if (res->stage == PASS_STAGE_CHANGE || res->stage == PASS_STAGE_VERIFY)
+                        print_final(o, res, s->config);
+                return 1;
+        }
+}
+
+/* The last one-shot apply, for 'portkeep status' (the timer's users have no
+ * daemon that would say it): in the runtime directory, beside the daemon's
+ * status file. Best effort: the apply's result does not depend on it. */
+static void record_apply(const Run *s, const PassResult *res, uint64_t started, int code) {
+        _cleanup_(state_done) State st = {};
+        char *name = NULL;
+        int r;
+
+        st.pid = getpid();
+        st.config = strdup(s->config->path ? s->config->path : "");
+        if (s->config->backend->lock_name(s->config, &name) >= 0)
+                st.router = name;
+        st.have_last_pass = true;
+        st.started_usec = started;
+        st.finished_usec = now_usec(CLOCK_REALTIME);
+        st.changes = (unsigned) res->n_applied;
+        st.ok = code == 0;
+        st.result = strdup(s->stop.signal && code != 0                               ? "interrupted"
+                           : code == 0 && res->n_applied > 0                         ? "applied"
+                           : code == 0                                              ? "in sync"
+                           : code == 3 && res->error == -EEXIST                      ? "held back"
+                           : code == 3                                              ? "refused"
+                           : res->outcome == PASS_OK /* apply --confirm, not kept */ ? "restored"
+                                                                                     : "failed");
+        st.status = strdup(res->message ? res->message
+                           : code == 0    ? (res->n_applied > 0 ? "applied and verified" : "in sync")
+                                          : "restored (apply --confirm)");
+        for (size_t i = 0; i < res->record.n; i++)
+                (void) ownership_add(&st.recorded, res->record.groups[i]);
+        r = state_write(lock_runtime_directory(), APPLY_STATE_FILE_NAME, &st);
+        if (r < 0)
+                log_debug("cannot write %s/" APPLY_STATE_FILE_NAME ": %s, ignoring", lock_runtime_directory(),
+                          strerror(-r));
+}
+
 static int verb_apply(const Options *o, int argc, char **argv) {
         _cleanup_(run_done) Run s = {};
         _cleanup_(pass_result_done) PassResult res = {};
+        uint64_t started = now_usec(CLOCK_REALTIME);
         int r;
 
         if (argc > 1)
@@ -380,39 +452,9 @@ static int verb_apply(const Options *o, int argc, char **argv) {
         r = run_pass(o, PASS_APPLY, o->force, &s, &res);
         if (r != 0)
                 return r;
-        if (!o->confirm_usec)
-                confirm_clear(s.config); /* a plain apply: the daemon may go on */
-        if (s.stop.signal && !(o->confirm_usec && res.outcome == PASS_OK && res.n_applied > 0))
-                return apply_interrupted(o, &s, &res); /* apply --confirm restores it below */
-
-        switch (res.outcome) {
-        case PASS_OK:
-                if (o->confirm_usec && res.n_applied > 0)
-                        return confirm_or_restore(o, &s, &res);
-                if (o->json || res.n_applied == 0)
-                        print_plan(o, res.plan);
-                else
-                        printf("applied %zu change%s; verified: the router's table matches %s\n",
-                               res.n_applied, res.n_applied == 1 ? "" : "s", s.config->path);
-                return 0;
-        case PASS_REFUSED:
-                /* a guard refused it all, or forwards were held back by a
-                 * conflict and the rest applied (then the plan shows what
-                 * is held back) */
-                if (o->json || res.n_applied == 0)
-                        print_plan(o, res.plan);
-                else
-                        printf("applied %zu change%s; verified; %zu declared forward%s held back (exit 3)\n",
-                               res.n_applied, res.n_applied == 1 ? "" : "s", res.plan->n_conflicts,
-                               res.plan->n_conflicts == 1 ? "" : "s");
-                log_error("%s", res.message);
-                return 3;
-        default:
-                log_error("%s", res.message);
-                if (res.stage == PASS_STAGE_CHANGE || res.stage == PASS_STAGE_VERIFY)
-                        print_final(o, &res, s.config);
-                return 1;
-        }
+        r = apply_report(o, &s, &res);
+        record_apply(&s, &res, started, r);
+        return r;
 }
 
 /* show and export: read the router's table into res->initial. */
@@ -479,56 +521,73 @@ static int verb_export(const Options *o, int argc, char **argv) {
         return 0;
 }
 
-/* Exit 0 while the daemon runs (whatever its last pass did: see "result"),
- * 1 when no daemon has run for this config or it is no longer running. */
+/* What status says of a status file it cannot read; -ENOENT is not said. */
+static void state_read_error(int r, const char *dir, const char *name) {
+        if (r == -EACCES)
+                log_error("cannot read %s/%s: %s; run it as root", dir, name, strerror(-r));
+        else if (r == -EBADMSG)
+                log_error("%s/%s is not a status file this version of portkeep understands", dir, name);
+        else if (r != -ENOENT)
+                log_error_errno(r, "cannot read %s/%s: %m", dir, name);
+}
+
+/* The daemon's state and the last one-shot apply's (the timer's): the one
+ * that finished last is the last pass. Exit 0 while the daemon runs (whatever
+ * its last pass did: see "result"), or when no daemon runs and the last pass
+ * was an apply that succeeded (the timer keeps the table); 1 otherwise. */
 static int verb_status(const Options *o, int argc, char **argv) {
-        _cleanup_(state_done) State s = {};
+        _cleanup_(state_done) State d = {}, a = {};
         _cleanup_(freep) char *unit = NULL, *ours = NULL, *theirs = NULL;
         const char *dir = lock_runtime_directory(), *path = config_path(o);
-        bool running;
-        int r;
+        bool running = false, have_d, have_a, apply_last;
+        int r, q;
 
         if (argc > 1)
                 return usage_error("status takes no arguments, got '%s'", argv[1]);
         if (status_unit_name(path, &unit) < 0)
                 unit = NULL;
 
-        r = state_read(dir, &s);
-        if (r < 0) {
+        r = state_read(dir, STATE_FILE_NAME, &d);
+        q = state_read(dir, APPLY_STATE_FILE_NAME, &a);
+        have_d = r >= 0;
+        have_a = q >= 0;
+        state_read_error(r, dir, STATE_FILE_NAME);
+        state_read_error(q, dir, APPLY_STATE_FILE_NAME);
+        if (!have_d && !have_a) {
                 if (o->json)
-                        status_print_json(NULL, false, stdout);
-                if (r == -ENOENT)
-                        log_error("no daemon has run for this config (no %s/" STATE_FILE_NAME "): start it with systemctl start %s",
+                        status_print_json(NULL, false, NULL, stdout);
+                if (r == -ENOENT && q == -ENOENT)
+                        log_error("no daemon has run for this config, nor 'portkeep apply' (no %s/" STATE_FILE_NAME
+                                  "): start it with systemctl start %s",
                                   dir, unit ? unit : "portkeep");
-                else if (r == -EACCES)
-                        log_error("cannot read %s/" STATE_FILE_NAME ": %s; run it as root", dir, strerror(-r));
-                else if (r == -EBADMSG)
-                        log_error("%s/" STATE_FILE_NAME " is not a status file this version of portkeep understands",
-                                  dir);
-                else
-                        log_error_errno(r, "cannot read %s/" STATE_FILE_NAME ": %m", dir);
                 return 1;
         }
 
         /* One runtime directory per config base name: say so when it holds
          * another file's daemon. */
         ours = realpath(path, NULL);
-        theirs = s.config ? realpath(s.config, NULL) : NULL;
+        theirs = have_d && d.config ? realpath(d.config, NULL) : NULL;
         if (ours && theirs && !streq(ours, theirs))
-                log_warning("%s/" STATE_FILE_NAME " belongs to the daemon for %s, not %s", dir, s.config, path);
+                log_warning("%s/" STATE_FILE_NAME " belongs to the daemon for %s, not %s", dir, d.config, path);
 
-        running = status_daemon_running(s.pid);
+        if (have_d)
+                running = status_daemon_running(d.pid);
+        apply_last = have_a && (!have_d || !d.have_last_pass || a.finished_usec > d.finished_usec);
         if (o->json)
-                status_print_json(&s, running, stdout);
+                status_print_json(have_d ? &d : NULL, running, have_a ? &a : NULL, stdout);
         else
-                status_print(&s, running, now_usec(CLOCK_REALTIME), stdout);
+                status_print(have_d ? &d : NULL, running, have_a ? &a : NULL, now_usec(CLOCK_REALTIME), stdout);
         fflush(stdout);
-        if (!running) {
+        if (running)
+                return 0;
+        if (apply_last && a.ok)
+                return 0;
+        if (have_d)
                 log_error("the daemon (pid %ld) is not running; the last pass it recorded is shown. Start it with systemctl start %s",
-                          (long) s.pid, unit ? unit : "portkeep");
-                return 1;
-        }
-        return 0;
+                          (long) d.pid, unit ? unit : "portkeep");
+        else
+                log_error("no daemon runs for this config, and the last 'portkeep apply' did not succeed");
+        return 1;
 }
 
 static int verb_help(const Options *o, int argc, char **argv);

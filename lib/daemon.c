@@ -118,7 +118,7 @@ static void write_state(Daemon *d) {
                 log_warning_errno(errno, "cannot create %s for %s: %m, ignoring", dir, STATE_FILE_NAME);
                 return;
         }
-        r = state_write(dir, &d->state);
+        r = state_write(dir, STATE_FILE_NAME, &d->state);
         if (r < 0)
                 log_warning_errno(r, "cannot write %s/%s: %m, ignoring", dir, STATE_FILE_NAME);
 }

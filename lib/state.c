@@ -62,10 +62,10 @@ static void state_print_cb(FILE *f, const void *userdata) {
         state_print(userdata, f);
 }
 
-int state_write(const char *dir, const State *s) {
+int state_write(const char *dir, const char *name, const State *s) {
         _cleanup_(freep) char *path = NULL;
 
-        if (asprintf(&path, "%s/" STATE_FILE_NAME, dir) < 0) {
+        if (asprintf(&path, "%s/%s", dir, name) < 0) {
                 path = NULL;
                 return -ENOMEM;
         }
@@ -140,7 +140,7 @@ static int state_assign(State *s, const char *key, const char *v, bool *have_ver
         return r;
 }
 
-int state_read(const char *dir, State *ret) {
+int state_read(const char *dir, const char *name, State *ret) {
         _cleanup_(freep) char *path = NULL;
         _cleanup_(fclosep) FILE *f = NULL;
         char line[STATE_LINE_MAX];
@@ -148,7 +148,7 @@ int state_read(const char *dir, State *ret) {
         State s = {};
         int r = 0;
 
-        if (asprintf(&path, "%s/" STATE_FILE_NAME, dir) < 0) {
+        if (asprintf(&path, "%s/%s", dir, name) < 0) {
                 path = NULL;
                 return -ENOMEM;
         }

@@ -7,7 +7,7 @@
 
 #include "ownership.h"
 
-/* The daemon's last pass, for `portkeep status`: a small file of KEY=VALUE
+/* The daemon's last pass (and the last one-shot apply's), for `portkeep status`: a small file of KEY=VALUE
  * lines in the runtime directory (lock_runtime_directory()), named "status",
  * as systemd keeps its own state under /run. The daemon writes it after every
  * pass, to a temporary file then renamed, so a reader never sees half of it:
@@ -30,6 +30,9 @@
  * ends. Users read it through `portkeep status [--json]`, not directly. */
 
 #define STATE_FILE_NAME "status"
+/* The same keys for the last one-shot 'portkeep apply' (the timer's, or one
+ * run by hand): PID is that process's, NEXT_PASS absent. */
+#define APPLY_STATE_FILE_NAME "last-apply"
 
 typedef struct State {
         pid_t pid;
@@ -48,8 +51,8 @@ typedef struct State {
 
 void state_done(State *s);
 
-/* Writes s atomically to dir/status. */
-int state_write(const char *dir, const State *s);
-/* Reads dir/status; -ENOENT if no daemon has written one, -EBADMSG if
- * it is not a file this version understands. */
-int state_read(const char *dir, State *ret);
+/* Writes s atomically to dir/name (STATE_FILE_NAME, APPLY_STATE_FILE_NAME). */
+int state_write(const char *dir, const char *name, const State *s);
+/* Reads dir/name; -ENOENT if none was written, -EBADMSG if it is not a file
+ * this version understands. */
+int state_read(const char *dir, const char *name, State *ret);

@@ -84,35 +84,55 @@ static const char *relative(uint64_t t, uint64_t now, char buf[static 48]) {
         return buf;
 }
 
-void status_print(const State *s, bool running, uint64_t now_usec, FILE *f) {
+static void print_pass(FILE *f, const char *label, const State *s, bool by_apply, uint64_t now_usec) {
         char a[64], b[48], d[32];
 
-        if (running)
+        fprintf(f, "%-10s %s, %u change%s, finished %s (%s", label, s->result ? s->result : "?", s->changes,
+                s->changes == 1 ? "" : "s", local_time(s->finished_usec, a), relative(s->finished_usec, now_usec, b));
+        if (s->finished_usec >= s->started_usec && s->started_usec > 0)
+                fprintf(f, ", took %s", span(s->finished_usec - s->started_usec, d));
+        if (by_apply)
+                fprintf(f, "; by 'portkeep apply', pid %ld", (long) s->pid);
+        else
+                fputs("; by the daemon", f);
+        fputs(")\n", f);
+}
+
+void status_print(const State *s, bool running, const State *apply, uint64_t now_usec, FILE *f) {
+        const State *info = s ? s : apply;
+        bool apply_last = apply && (!s || !s->have_last_pass || apply->finished_usec > s->finished_usec);
+        char a[64], b[48];
+
+        if (!s)
+                fputs("daemon:    none has run for this config\n", f);
+        else if (running)
                 fprintf(f, "daemon:    running (pid %ld)\n", (long) s->pid);
         else
                 fprintf(f, "daemon:    not running (was pid %ld)\n", (long) s->pid);
-        fprintf(f, "config:    %s\n", s->config ? s->config : "?");
-        fprintf(f, "router:    %s\n", s->router ? s->router : "?");
-        if (s->external)
+        fprintf(f, "config:    %s\n", info->config ? info->config : "?");
+        fprintf(f, "router:    %s\n", info->router ? info->router : "?");
+        if (s && s->external)
                 fprintf(f, "external:  %s\n", s->external);
-        if (s->recorded.n > 0) {
+        info = apply_last ? apply : s;
+        if (info->recorded.n > 0) {
                 fputs("recorded:  ", f);
-                for (size_t i = 0; i < s->recorded.n; i++)
-                        fprintf(f, "%s%s", i ? ", " : "", s->recorded.groups[i]);
+                for (size_t i = 0; i < info->recorded.n; i++)
+                        fprintf(f, "%s%s", i ? ", " : "", info->recorded.groups[i]);
                 fputs(" (the groups portkeep applied)\n", f);
         }
-        fprintf(f, "status:    %s\n", s->status ? s->status : "?");
-        if (s->have_last_pass) {
-                fprintf(f, "last pass: %s, %u change%s, finished %s (%s", s->result ? s->result : "?", s->changes,
-                        s->changes == 1 ? "" : "s", local_time(s->finished_usec, a),
-                        relative(s->finished_usec, now_usec, b));
-                if (s->finished_usec >= s->started_usec && s->started_usec > 0)
-                        fprintf(f, ", took %s", span(s->finished_usec - s->started_usec, d));
-                fputs(")\n", f);
+        fprintf(f, "status:    %s\n", info->status ? info->status : "?");
+        if (apply_last) {
+                print_pass(f, "last pass:", apply, true, now_usec);
+                if (s && s->have_last_pass)
+                        print_pass(f, "before:", s, false, now_usec);
+        } else if (s->have_last_pass) {
+                print_pass(f, "last pass:", s, false, now_usec);
+                if (apply)
+                        print_pass(f, "before:", apply, true, now_usec);
         } else
                 fputs("last pass: none yet\n", f);
-        if (!running)
-                fputs("next pass: none, the daemon is not running\n", f);
+        if (!s || !running)
+                fprintf(f, "next pass: none, %s\n", s ? "the daemon is not running" : "no daemon runs (the timer's next 'portkeep apply': systemctl list-timers)");
         else if (s->next_pass_usec > 0)
                 fprintf(f, "next pass: %s (%s)\n", local_time(s->next_pass_usec, a),
                         s->next_pass_usec > now_usec ? relative(s->next_pass_usec, now_usec, b) : "due now");
@@ -131,40 +151,55 @@ static void json_time(FILE *f, uint64_t usec) {
                 fprintf(f, "\"%s\"", buf);
 }
 
-void status_print_json(const State *s, bool running, FILE *f) {
-        if (!s) {
-                fputs("{\"version\":1,\"running\":false,\"pid\":null,\"config\":null,\"router\":null,"
-                      "\"external_address\":null,\"recorded_groups\":[],\"last_pass\":null,\"next_pass\":null,\"status\":null}\n", f);
-                return;
-        }
-        fprintf(f, "{\"version\":1,\"running\":%s,\"pid\":%ld,\"config\":", running ? "true" : "false",
+static void pass_json(const State *s, const char *by, FILE *f) {
+        fputs("{\"started\":", f);
+        json_time(f, s->started_usec);
+        fputs(",\"finished\":", f);
+        json_time(f, s->finished_usec);
+        fputs(",\"result\":", f);
+        json_write_string(f, s->result);
+        fprintf(f, ",\"ok\":%s,\"changes\":%u,\"by\":\"%s\",\"pid\":%ld}", s->ok ? "true" : "false", s->changes, by,
                 (long) s->pid);
-        json_write_string(f, s->config);
+}
+
+void status_print_json(const State *s, bool running, const State *apply, FILE *f) {
+        const State *info = s ? s : apply;
+        bool apply_last = apply && (!s || !s->have_last_pass || apply->finished_usec > s->finished_usec);
+
+        fprintf(f, "{\"version\":1,\"running\":%s,\"pid\":", running ? "true" : "false");
+        if (s)
+                fprintf(f, "%ld", (long) s->pid);
+        else
+                fputs("null", f);
+        fputs(",\"config\":", f);
+        json_write_string(f, info ? info->config : NULL);
         fputs(",\"router\":", f);
-        json_write_string(f, s->router);
+        json_write_string(f, info ? info->router : NULL);
         fputs(",\"external_address\":", f);
-        json_write_string(f, s->external);
+        json_write_string(f, s ? s->external : NULL);
         fputs(",\"recorded_groups\":[", f);
-        for (size_t i = 0; i < s->recorded.n; i++) {
+        info = apply_last ? apply : s;
+        for (size_t i = 0; info && i < info->recorded.n; i++) {
                 if (i)
                         fputc(',', f);
-                json_write_string(f, s->recorded.groups[i]);
+                json_write_string(f, info->recorded.groups[i]);
         }
         fputc(']', f);
         fputs(",\"last_pass\":", f);
-        if (s->have_last_pass) {
-                fputs("{\"started\":", f);
-                json_time(f, s->started_usec);
-                fputs(",\"finished\":", f);
-                json_time(f, s->finished_usec);
-                fputs(",\"result\":", f);
-                json_write_string(f, s->result);
-                fprintf(f, ",\"ok\":%s,\"changes\":%u}", s->ok ? "true" : "false", s->changes);
-        } else
+        if (apply_last)
+                pass_json(apply, "apply", f);
+        else if (s && s->have_last_pass)
+                pass_json(s, "daemon", f);
+        else
+                fputs("null", f);
+        fputs(",\"last_apply\":", f);
+        if (apply)
+                pass_json(apply, "apply", f);
+        else
                 fputs("null", f);
         fputs(",\"next_pass\":", f);
-        json_time(f, running ? s->next_pass_usec : 0);
+        json_time(f, s && running ? s->next_pass_usec : 0);
         fputs(",\"status\":", f);
-        json_write_string(f, s->status);
+        json_write_string(f, info ? info->status : NULL);
         fputs("}\n", f);
 }

@@ -52,8 +52,8 @@ class StatusTest(DaemonTest):
                 r = self.status()
                 self.assertExit(r, 1)
                 self.assertEqual(r.out, "")
-                self.assertIn("no daemon has run for this config (no %s/status): start it with systemctl start portkeep"
-                              % self.runtime, r.err)
+                self.assertIn("no daemon has run for this config, nor 'portkeep apply' (no %s/status): start it with "
+                              "systemctl start portkeep" % self.runtime, r.err)
                 r = self.status("--json")
                 self.assertExit(r, 1)
                 j = json.loads(r.out)
@@ -74,7 +74,7 @@ class StatusTest(DaemonTest):
                 self.assertIn("router:    127.0.0.1:%d\n" % self.fake.port, r.out)
                 self.assertIn("status:    applied 6 changes; %s\n" % IN_SYNC_6, r.out)
                 self.assertRegex(r.out, r"last pass: applied, 6 changes, finished \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC "
-                                        r"\(\d+s ago, took \d+s\)\n")
+                                        r"\(\d+s ago, took \d+s; by the daemon\)\n")
                 self.assertRegex(r.out, r"next pass: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in (59m|1h0m)\)\n")
 
                 r = self.status("--json")
@@ -101,6 +101,46 @@ class StatusTest(DaemonTest):
                 j = json.loads(r.out)
                 self.assertEqual((j["running"], j["pid"], j["next_pass"]), (False, pid, None))
                 self.assertEqual(j["last_pass"]["result"], "applied")
+
+        def test_the_timers_apply_is_the_last_pass(self):
+                # the daemon ran once and stopped; then portkeep-apply.service
+                # (a one-shot apply) repaired the router
+                self.start_fake()
+                self.write_config(sync="  interval: 1h\n")
+                self.start_daemon()
+                self.wait_status("applied 6 changes; " + IN_SYNC_6)
+                self.stop_daemon()
+                self.fake.set_table([e for e in self.fake.table() if e["proto"] != "gre"])
+                a = self.portkeep("apply")
+                self.assertExit(a, 0)
+                r = self.status(env={"TZ": "UTC"})
+                self.assertExit(r, 0)  # the last pass succeeded: the timer keeps the table
+                self.assertRegex(r.out, r"last pass: applied, 1 change, finished .*; by 'portkeep apply', pid \d+\)\n")
+                self.assertRegex(r.out, r"before:    applied, 6 changes, .*; by the daemon\)\n")
+                self.assertIn("status:    applied and verified\n", r.out)
+                j = json.loads(self.status("--json").out)
+                self.assertEqual((j["last_pass"]["by"], j["last_pass"]["result"], j["last_pass"]["changes"]),
+                                 ("apply", "applied", 1))
+                self.assertEqual(j["last_apply"], j["last_pass"])
+
+                # a failed apply, with no daemon: exit 1, and it says so
+                self.fake.stop()
+                self.assertExit(self.portkeep("apply"), 1)
+                r = self.status()
+                self.assertExit(r, 1)
+                self.assertIn("last pass: failed, 0 changes", r.out)
+                self.assertIn("by 'portkeep apply'", r.out)
+
+        def test_only_the_timer_has_run(self):
+                self.start_fake()
+                self.write_config()
+                self.assertExit(self.portkeep("apply"), 0)
+                r = self.status()
+                self.assertExit(r, 0)
+                self.assertIn("daemon:    none has run for this config\n", r.out)
+                self.assertIn("last pass: applied, 6 changes", r.out)
+                j = json.loads(self.status("--json").out)
+                self.assertEqual((j["running"], j["pid"], j["last_pass"]["by"]), (False, None, "apply"))
 
         def test_a_pid_reused_by_another_program_is_not_the_daemon(self):
                 self.write_config()
