@@ -82,7 +82,10 @@ static void check_json(const char *path, const ConfigErrors *errors) {
 
                 printf("%s{\"file\":", i ? "," : "");
                 json_write_string(stdout, e->file ? e->file : path);
-                printf(",\"line\":%u,\"column\":%u,\"message\":", e->line, e->column);
+                if (e->line > 0)
+                        printf(",\"line\":%u,\"column\":%u,\"message\":", e->line, e->column);
+                else
+                        fputs(",\"line\":null,\"column\":null,\"message\":", stdout);
                 json_write_string(stdout, e->message);
                 putchar('}');
         }
@@ -177,7 +180,10 @@ static int verb_confirm(const Options *o, int argc, char **argv) {
 static int verb_version(const Options *o, int argc, char **argv) {
         if (argc > 1)
                 return usage_error("version takes no arguments, got '%s'", argv[1]);
-        puts("portkeep " PORTKEEP_VERSION);
+        if (o->json)
+                puts("{\"version\":1,\"portkeep\":\"" PORTKEEP_VERSION "\"}");
+        else
+                puts("portkeep " PORTKEEP_VERSION);
         return 0;
 }
 
@@ -193,6 +199,33 @@ typedef struct Run {
         Interrupt stop; /* SIGTERM, SIGINT, SIGHUP during the pass */
 } Run;
 
+/* --json: a failure is said on standard output too, with the exit code
+ * (doc/json.md): "error":{"code","stage","message"}. */
+static void json_error_member(int code, const char *stage, const char *message) {
+        printf("\"error\":{\"code\":%d,\"stage\":\"%s\",\"message\":", code, stage);
+        json_write_string(stdout, message);
+        putchar('}');
+}
+
+static int json_fail(const Options *o, int code, const char *stage, const char *message) {
+        if (o->json) {
+                fputs("{\"version\":1,", stdout);
+                json_error_member(code, stage, message);
+                puts("}");
+        }
+        return code;
+}
+
+static const char *pass_stage_name(const PassResult *res) {
+        static const char *const names[] = {
+                [PASS_STAGE_NONE] = "pass",     [PASS_STAGE_LOGIN] = "login",   [PASS_STAGE_READ] = "read",
+                [PASS_STAGE_PLAN] = "plan",     [PASS_STAGE_GUARD] = "guard",   [PASS_STAGE_CHANGE] = "change",
+                [PASS_STAGE_VERIFY] = "verify",
+        };
+
+        return res->stage < ELEMENTSOF(names) && names[res->stage] ? names[res->stage] : "pass";
+}
+
 static void run_done(Run *run) {
         session_close(&run->session);
         config_free(run->config);
@@ -205,17 +238,28 @@ static int run_open(const Options *o, Run *run) {
         int r;
 
         if (config_load(config_path(o), &run->config, &errors) < 0) {
+                char first[1024] = "the file is not valid";
+
                 config_errors_log(&errors);
-                return EX_CONFIG;
+                if (errors.n > 0)
+                        snprintf(first, sizeof first, "%s:%u:%u: %s%s", errors.items[0].file ?: config_path(o),
+                                 errors.items[0].line, errors.items[0].column, errors.items[0].message,
+                                 errors.n > 1 ? " (and more: portkeep check)" : "");
+                return json_fail(o, EX_CONFIG, "config", first);
         }
         r = session_open(run->config, lock_timeout_usec(), &run->session, &report);
         if (report.warning[0])
                 log_warning("%s", report.warning);
         if (r < 0) {
+                static const char *const stages[] = { [SESSION_DRIVER] = "driver", [SESSION_PASSWORD] = "password",
+                                                      [SESSION_LOCK] = "lock", [SESSION_ROUTER] = "router" };
+                const char *stage = report.stage < ELEMENTSOF(stages) && stages[report.stage] ? stages[report.stage]
+                                                                                             : "session";
+
                 log_error("%s", report.message);
                 if (report.stage == SESSION_LOCK && report.error == -EAGAIN)
-                        return EX_TEMPFAIL; /* another portkeep is at work: try again */
-                return report.stage == SESSION_PASSWORD ? EX_CONFIG : 1;
+                        return json_fail(o, EX_TEMPFAIL, stage, report.message); /* another portkeep: try again */
+                return json_fail(o, report.stage == SESSION_PASSWORD ? EX_CONFIG : 1, stage, report.message);
         }
         return 0;
 }
@@ -236,11 +280,14 @@ static int run_pass(const Options *o, PassMode mode, bool force, Run *s, PassRes
         r = pass_run(s->session.router, s->config, mode, force, res);
         if (r < 0) {
                 log_error_errno(r, "the pass failed: %m");
-                return 1;
+                return json_fail(o, 1, "pass", "out of memory");
         }
         if (interrupt_pending(&s->stop) && mode != PASS_APPLY) {
-                log_error("%s: stopped; nothing was changed", strsignal(s->stop.signal));
-                return interrupt_exit_code(&s->stop);
+                char m[128];
+
+                snprintf(m, sizeof m, "%s: stopped; nothing was changed", strsignal(s->stop.signal));
+                log_error("%s", m);
+                return json_fail(o, interrupt_exit_code(&s->stop), "interrupted", m);
         }
         return 0;
 }
@@ -262,7 +309,7 @@ static int verb_plan_internal(const Options *o) {
                 return r;
         if (res.outcome == PASS_FAILED) {
                 log_error("%s", res.message);
-                return 1;
+                return json_fail(o, 1, pass_stage_name(&res), res.message);
         }
         print_plan(o, res.plan);
         return pass_exit_code(&res);
@@ -285,12 +332,42 @@ static void print_final(const Options *o, const PassResult *res, const Config *c
         }
         log_error("%sthe router's table as read now is on standard output",
                   res->stage == PASS_STAGE_CHANGE ? "not rolled back; " : "");
-        if (o->json)
-                pass_print_table_json(&res->final, c, res, stdout);
-        else {
-                printf("The router's table as read now:\n");
-                pass_print_table(&res->final, c, res, stdout);
+        printf("The router's table as read now:\n");
+        pass_print_table(&res->final, c, res, stdout);
+}
+
+/* apply --json: one object, whatever happened (doc/json.md): the plan's
+ * members (when there was a plan), what was applied and verified, and after
+ * a failed change or verify whether it was rolled back and the table as read
+ * then; "error" with the exit code when it is not 0. */
+static int apply_json(const PassResult *res, int code, const char *stage, const char *message) {
+        bool verified = res->outcome == PASS_OK || (res->outcome == PASS_REFUSED && res->error == -EEXIST);
+        bool after = res->stage == PASS_STAGE_CHANGE || res->stage == PASS_STAGE_VERIFY;
+
+        fputs("{\"version\":1,", stdout);
+        if (res->plan) {
+                /* in sync: now, after the pass; the changes: those it planned */
+                plan_print_json_members(res->plan, res->outcome == PASS_OK, stdout);
+                putchar(',');
         }
+        printf("\"applied\":%zu,\"verified\":%s,\"rolled_back\":%s,\"table\":", res->n_applied,
+               verified ? "true" : "false", !after ? "null" : res->rolled_back ? "true" : "false");
+        if (after && res->have_final) {
+                putchar('[');
+                for (size_t i = 0; i < res->final.n; i++) {
+                        if (i)
+                                putchar(',');
+                        forward_print_json(&res->final.items[i], stdout);
+                }
+                putchar(']');
+        } else
+                fputs("null", stdout);
+        if (code != 0) {
+                putchar(',');
+                json_error_member(code, stage, message ? message : "the pass failed");
+        }
+        puts("}");
+        return code;
 }
 
 /* apply --confirm: the change stays only when someone says so in time;
@@ -350,6 +427,15 @@ static int confirm_or_restore(const Options *o, Run *s, const PassResult *res) {
 static int apply_interrupted(const Options *o, Run *s, const PassResult *res) {
         const char *sig = strsignal(s->stop.signal);
 
+        if (o->json) {
+                char m[1200];
+                bool nothing = res->stage != PASS_STAGE_CHANGE && res->stage != PASS_STAGE_VERIFY && res->n_applied == 0;
+
+                snprintf(m, sizeof m, "%s: stopped%s%s", sig, nothing ? " before any change; nothing was changed" : ": ",
+                         nothing ? "" : res->message ? res->message : "the pass was cut short");
+                log_error("%s", m);
+                return apply_json(res, nothing ? interrupt_exit_code(&s->stop) : 1, "interrupted", m);
+        }
         if (res->outcome == PASS_OK && res->n_applied > 0) {
                 log_error("%s: stopped after the pass made its %zu change%s; verified: the router's table matches %s",
                           sig, res->n_applied, res->n_applied == 1 ? "" : "s", s->config->path);
@@ -373,11 +459,16 @@ static int apply_report(const Options *o, Run *s, PassResult *res) {
         if (s->stop.signal && !(o->confirm_usec && res->outcome == PASS_OK && res->n_applied > 0))
                 return apply_interrupted(o, s, res); /* apply --confirm restores it below */
 
+        if (o->json && res->outcome != PASS_OK)
+                log_error("%s", res->message);
+        if (o->json)
+                return apply_json(res, res->outcome == PASS_OK ? 0 : res->outcome == PASS_REFUSED ? 3 : 1,
+                                  pass_stage_name(res), res->message);
         switch (res->outcome) {
         case PASS_OK:
                 if (o->confirm_usec && res->n_applied > 0)
                         return confirm_or_restore(o, s, res);
-                if (o->json || res->n_applied == 0)
+                if (res->n_applied == 0)
                         print_plan(o, res->plan);
                 else
                         printf("applied %zu change%s; verified: the router's table matches %s\n",
@@ -387,7 +478,7 @@ static int apply_report(const Options *o, Run *s, PassResult *res) {
                 /* a guard refused it all, or forwards were held back by a
                  * conflict and the rest applied (then the plan shows what
                  * is held back) */
-                if (o->json || res->n_applied == 0)
+                if (res->n_applied == 0)
                         print_plan(o, res->plan);
                 else
                         printf("applied %zu change%s; verified; %zu declared forward%s held back (exit 3)\n",
@@ -465,7 +556,7 @@ static int read_table(const Options *o, Run *s, PassResult *res) {
                 return r;
         if (res->outcome != PASS_OK) {
                 log_error("%s", res->message);
-                return 1;
+                return json_fail(o, 1, pass_stage_name(res), res->message);
         }
         return 0;
 }
@@ -765,8 +856,12 @@ int main(int argc, char **argv) {
                 verb_usage(v);
                 return 0;
         }
+        if (o.json && (streq(v->name, "confirm") || streq(v->name, "help")))
+                return usage_error("%s has no --json output", v->name);
         if ((o.force || o.dry_run || o.confirm_usec) && !streq(v->name, "apply"))
                 return usage_error("--force, --dry-run and --confirm go with 'apply', not '%s'", v->name);
+        if (o.json && o.confirm_usec)
+                return usage_error("%s", "--confirm asks on the terminal: it does not go with --json");
         if (o.dry_run && o.confirm_usec)
                 return usage_error("%s", "--dry-run changes nothing, so there is nothing to --confirm");
 

@@ -1044,8 +1044,25 @@ static const char *action_to_string(ChangeAction a) {
         }
 }
 
+/* A declared forward's place in the file: "file", "line", "column" (null
+ * when the forward has none, as a router's entry). */
+static void print_position_json(const Plan *p, const Forward *fw, FILE *f) {
+        fputs(",\"file\":", f);
+        json_write_string(f, fw->line > 0 ? p->source : NULL);
+        if (fw->line > 0)
+                fprintf(f, ",\"line\":%u,\"column\":%u", fw->line, fw->column);
+        else
+                fputs(",\"line\":null,\"column\":null", f);
+}
+
 void plan_print_json(const Plan *p, FILE *f) {
-        fprintf(f, "{\"version\":1,\"in_sync\":%s,\"changes\":[", plan_in_sync(p) ? "true" : "false");
+        fputs("{\"version\":1,", f);
+        plan_print_json_members(p, plan_in_sync(p), f);
+        fputs("}\n", f);
+}
+
+void plan_print_json_members(const Plan *p, bool in_sync, FILE *f) {
+        fprintf(f, "\"in_sync\":%s,\"changes\":[", in_sync ? "true" : "false");
         for (size_t i = 0; i < p->n_changes; i++) {
                 const Change *ch = &p->changes[i];
 
@@ -1075,11 +1092,12 @@ void plan_print_json(const Plan *p, FILE *f) {
         }
         fputs("],\"conflicts\":[", f);
         for (size_t i = 0; i < p->n_conflicts; i++) {
-                fprintf(f, "%s{\"declared\":", i ? "," : "");
-                forward_print_json(&p->conflicts[i].declared, f);
-                fputs(",\"held_by\":", f);
+                fprintf(f, "%s{\"declared\":{", i ? "," : "");
+                forward_print_json_members(&p->conflicts[i].declared, f);
+                print_position_json(p, &p->conflicts[i].declared, f);
+                fputs("},\"held_by\":", f);
                 forward_print_json(&p->conflicts[i].held_by, f);
                 fputc('}', f);
         }
-        fputs("]}\n", f);
+        fputc(']', f);
 }

@@ -106,3 +106,7 @@ void steps_done(Steps *s);
 void plan_print(const Plan *p, FILE *f);
 /* The --json object of doc/design.md for plan, with "version": 1. */
 void plan_print_json(const Plan *p, FILE *f);
+/* The same members without the braces and "version", for an object that
+ * holds more (apply --json, where in_sync says whether the router matches
+ * the file after the pass). */
+void plan_print_json_members(const Plan *p, bool in_sync, FILE *f);

@@ -305,7 +305,8 @@ static const Case cases[] = {
                 .json = "{\"version\":1,\"in_sync\":false,\"changes\":[],\"unmanaged\":["
                         "{\"group\":\"vpn\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"1723\",\"lan_ip\":\"192.168.11.3\",\"lan_ports\":\"1723\"}"
                         "],\"not_created_by_portkeep\":[],\"conflicts\":[{\"declared\":"
-                        "{\"group\":\"PPTP\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"1723\",\"lan_ip\":\"192.168.11.3\",\"lan_ports\":\"1723\"},"
+                        "{\"group\":\"PPTP\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"1723\",\"lan_ip\":\"192.168.11.3\",\"lan_ports\":\"1723\","
+                        "\"file\":\"portkeep.yaml\",\"line\":12,\"column\":7},"
                         "\"held_by\":"
                         "{\"group\":\"vpn\",\"proto\":\"tcp\",\"wan\":\"router\",\"ports\":\"1723\",\"lan_ip\":\"192.168.11.3\",\"lan_ports\":\"1723\"}"
                         "}]}\n",
