@@ -88,7 +88,8 @@ class Units(unittest.TestCase):
                         # LeakSanitizer stops the program at exit with ptrace,
                         # which the units' system call filter forbids; the
                         # rest of the suite looks for leaks.
-                        for unit in ("portkeep.service", "portkeep-apply.service"):
+                        for unit in ("portkeep.service", "portkeep-apply.service", "portkeep@.service",
+                                     "portkeep-apply@.service"):
                                 d = os.path.join(cls.dest, "etc/systemd/system", unit + ".d")
                                 os.makedirs(d)
                                 with open(os.path.join(d, "lab-sanitizer.conf"), "w") as f:
