@@ -31,7 +31,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "integration"))
-from harness import L2TP, PASSWORD, PPTP, RECORD_HEADER, VPN_CONFIG, Fake  # noqa: E402
+from harness import L2TP, PASSWORD, PPTP, RECORD_HEADER, VPN_CONFIG, Fake, memory  # noqa: E402
 
 PORTKEEP = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/cmd/portkeep")
 RUNS = int(os.environ.get("PORTKEEP_BENCH_RUNS", "21"))
@@ -186,7 +186,7 @@ class Bench:
                                 last = wait(last)
                         took = time.monotonic() - t0
                         used = cpu(p.pid) - cpu0
-                        m = smaps(p.pid)
+                        m = memory(p.pid)
                         print("Daemon after %d no-op passes (SIGUSR1 each, %.1f ms a pass):" % (PASSES,
                                                                                         1000 * took / PASSES))
                         print("  RSS %d KiB, PSS %d KiB, private dirty %d KiB (%.2f MiB)" % (
@@ -221,16 +221,6 @@ def cpu(pid):
         with open("/proc/%d/stat" % pid) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def smaps(pid):
-        out = {}
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-                for line in f:
-                        k, _, rest = line.partition(":")
-                        if k in ("Rss", "Pss", "Private_Dirty"):
-                                out[k] = int(rest.split()[0])
-        return out
 
 
 def switches(pid):

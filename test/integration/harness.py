@@ -264,6 +264,19 @@ class PortkeepTest(unittest.TestCase):
                 self.assertEqual(self.fake.logged_in(), [], "portkeep left its admin session open")
 
 
+def memory(pid):
+        """A process's RSS, PSS and private dirty memory (KiB), from
+        /proc/PID/smaps_rollup, and its open descriptors ("fds")."""
+        out = {}
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+                for line in f:
+                        k, _, rest = line.partition(":")
+                        if k in ("Rss", "Pss", "Private_Dirty"):
+                                out[k] = int(rest.split()[0])
+        out["fds"] = len(os.listdir("/proc/%d/fd" % pid))
+        return out
+
+
 def main():
         # meson passes the binary as argv[1]; unittest must not see it.
         unittest.main(argv=[sys.argv[0]], verbosity=2)

@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import L2TP, PASSWORD, PORTKEEP, PPTP, PortkeepTest, canon, main  # noqa: E402
+from harness import L2TP, PASSWORD, PORTKEEP, PPTP, PortkeepTest, canon, main, memory  # noqa: E402
 
 PASSES = int(os.environ.get("PORTKEEP_SOAK_PASSES", "3000"))
 SECONDS = float(os.environ.get("PORTKEEP_SOAK_SECONDS", "600"))
@@ -39,18 +39,6 @@ FAULTS = [
         {"fault": "refuse", "count": 1},
         {"fault": "redirect", "count": 1, "method": "GET", "to": "http://127.0.0.1:9/elsewhere"},
 ]
-
-
-def figures(pid):
-        """RSS, PSS and private dirty memory in KiB, and open descriptors."""
-        out = {}
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-                for line in f:
-                        k, _, rest = line.partition(":")
-                        if k in ("Rss", "Pss", "Private_Dirty"):
-                                out[k] = int(rest.split()[0])
-        out["fds"] = len(os.listdir("/proc/%d/fd" % pid))
-        return out
 
 
 class Soak(PortkeepTest):
@@ -106,7 +94,7 @@ class Soak(PortkeepTest):
                                 self.fake.clear_faults()
                                 os.kill(self.proc.pid, signal.SIGUSR1)
                                 last = self.wait_pass(last)
-                                start = figures(self.proc.pid)
+                                start = memory(self.proc.pid)
                                 print("after %d passes: RSS %d KiB, PSS %d KiB, private dirty %d KiB, %d fds; "
                                       "table %s" % (n, start["Rss"], start["Pss"], start["Private_Dirty"],
                                                     start["fds"], canon(self.fake.table()) == canon(PPTP + L2TP)))
@@ -131,7 +119,7 @@ class Soak(PortkeepTest):
                         last = self.wait_pass(last)
                         n += 1
                         if n > WARMUP and n % 250 == 0:
-                                f = figures(self.proc.pid)
+                                f = memory(self.proc.pid)
                                 print("  %d passes: RSS %d KiB, private dirty %d KiB, %d fds" % (
                                         n, f["Rss"], f["Private_Dirty"], f["fds"]))
                                 sys.stdout.flush()
@@ -139,7 +127,7 @@ class Soak(PortkeepTest):
                 self.fake.clear_faults()
                 os.kill(self.proc.pid, signal.SIGUSR1)
                 self.wait_pass(last)
-                end = figures(self.proc.pid)
+                end = memory(self.proc.pid)
                 table = self.fake.table()
                 in_sync = canon(table) == canon(PPTP + L2TP)
                 print("after %d passes (%.0f s, %.1f ms a pass; %d faults, %d forwards deleted, %d reloads): RSS %d KiB, PSS %d KiB, "
