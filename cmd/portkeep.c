@@ -53,6 +53,12 @@ typedef struct Verb {
 
 static const Verb *find_verb(const char *name);
 
+/* --json on a command that has no JSON to say: one line, exit 64. */
+static int no_json(const char *what) {
+        fprintf(stderr, "portkeep: %s\n", what);
+        return EX_USAGE;
+}
+
 _printf_(1, 2) static int usage_error(const char *fmt, ...) {
         va_list ap;
 
@@ -582,7 +588,7 @@ static int verb_run(const Options *o, int argc, char **argv) {
         if (argc > 1)
                 return usage_error("run takes no arguments, got '%s'", argv[1]);
         if (o->json)
-                return usage_error("%s", "run has no --json output; its state is in 'portkeep status --json'");
+                return no_json("run has no --json output; its state is in 'portkeep status --json'");
         return daemon_run(config_path(o));
 }
 
@@ -595,7 +601,7 @@ static int verb_export(const Options *o, int argc, char **argv) {
         if (argc > 1)
                 return usage_error("export takes no arguments, got '%s'", argv[1]);
         if (o->json)
-                return usage_error("%s", "export prints YAML; for JSON use 'portkeep show --json'");
+                return no_json("export prints YAML; for JSON use 'portkeep show --json'");
         r = read_table(o, &s, &res);
         if (r != 0)
                 return r;
@@ -856,12 +862,14 @@ int main(int argc, char **argv) {
                 verb_usage(v);
                 return 0;
         }
-        if (o.json && (streq(v->name, "confirm") || streq(v->name, "help")))
-                return usage_error("%s has no --json output", v->name);
+        if (o.json && streq(v->name, "confirm"))
+                return no_json("confirm has no --json output: it prints one line and exits 0 or 1");
+        if (o.json && streq(v->name, "help"))
+                return no_json("help has no --json output");
         if ((o.force || o.dry_run || o.confirm_usec) && !streq(v->name, "apply"))
                 return usage_error("--force, --dry-run and --confirm go with 'apply', not '%s'", v->name);
         if (o.json && o.confirm_usec)
-                return usage_error("%s", "--confirm asks on the terminal: it does not go with --json");
+                return no_json("--confirm asks on the terminal: it does not go with --json");
         if (o.dry_run && o.confirm_usec)
                 return usage_error("%s", "--dry-run changes nothing, so there is nothing to --confirm");
 

@@ -158,6 +158,8 @@ static void pass_json(const State *s, const char *by, FILE *f) {
         json_time(f, s->finished_usec);
         fputs(",\"result\":", f);
         json_write_string(f, s->result);
+        /* in sync after the pass: as plan's "in_sync" says it */
+        fprintf(f, ",\"in_sync\":%s", streq_ptr(s->result, "in sync") || streq_ptr(s->result, "applied") ? "true" : "false");
         fprintf(f, ",\"ok\":%s,\"changes\":%u,\"by\":\"%s\",\"pid\":%ld}", s->ok ? "true" : "false", s->changes, by,
                 (long) s->pid);
 }

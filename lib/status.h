@@ -27,7 +27,7 @@ void status_print(const State *s, bool running, const State *apply, uint64_t now
 
 /* {"version":1,"running":B,"pid":N|null,"config":S,"router":S,"external_address":S|null,
  *  "recorded_groups":[S],
- *  "last_pass":{"started":T,"finished":T,"result":S,"ok":B,"changes":N,"by":"daemon"|"apply","pid":N}|null,
+ *  "last_pass":{"started":T,"finished":T,"result":S,"in_sync":B,"ok":B,"changes":N,"by":"daemon"|"apply","pid":N}|null,
  *  "last_apply":{the same}|null,"next_pass":T|null,"status":S|null}
  * T is RFC 3339 UTC; last_pass is whichever finished last; next_pass is null
  * when the daemon is not running. With both NULL: running false, the rest

@@ -27,8 +27,8 @@ APPLY = dict(PLAN, **{"applied": "int", "verified": "bool", "rolled_back": ("boo
                       "table": ([FORWARD], "null")})
 APPLY_EARLY = {"version": "int", "applied": "int", "verified": "bool", "rolled_back": ("bool", "null"),
                "table": ([FORWARD], "null"), "error": ERROR}
-PASS = {"started": ("time", "null"), "finished": ("time", "null"), "result": "str", "ok": "bool", "changes": "int",
-        "by": "str", "pid": "int"}
+PASS = {"started": ("time", "null"), "finished": ("time", "null"), "result": "str", "in_sync": "bool", "ok": "bool",
+        "changes": "int", "by": "str", "pid": "int"}
 SCHEMA = {
         "check": {"version": "int", "valid": "bool",
                   "errors": [{"file": "str", "line": ("int", "null"), "column": ("int", "null"), "message": "str"}]},
@@ -125,7 +125,8 @@ class Json(PortkeepTest):
                 self.assertEqual(len(obj["forwards"]), 6)
                 self.assertTrue(all(f["managed"] for f in obj["forwards"]))
                 obj = self.json("status", 0, "status")
-                self.assertEqual((obj["last_pass"]["by"], obj["last_pass"]["result"]), ("apply", "applied"))
+                self.assertEqual((obj["last_pass"]["by"], obj["last_pass"]["result"], obj["last_pass"]["in_sync"]),
+                                 ("apply", "applied", True))
                 self.json("version", 0, "version")
 
         def test_failures(self):
@@ -165,7 +166,7 @@ class Json(PortkeepTest):
                                 res = self.portkeep("--json", *args)
                                 self.assertExit(res, 64)
                                 self.assertEqual(res.out, "")
-                                self.assertEqual(len(res.err.strip().splitlines()), 2)  # the line, and --help
+                                self.assertEqual(len(res.err.strip().splitlines()), 1, res.err)
 
 
 if __name__ == "__main__":
