@@ -103,6 +103,36 @@ def main():
                                         fail("completion of %r: %r, expected %r (%s)" % (words, got, expect,
                                                                                          r.stderr.strip()))
                         print("ok: the completion completes commands, options and --confirm's durations")
+
+                # zsh and fish: installed; checked by their shells where they are installed
+                zsh = os.path.join(prefix, o["datadir"], "zsh", "site-functions", "_portkeep")
+                fish = None
+                for top, _, files in os.walk(dest):
+                        if "portkeep.fish" in files:
+                                fish = os.path.join(top, "portkeep.fish")
+                if not os.path.isfile(zsh):
+                        fail("no zsh completion (zsh/site-functions/_portkeep)")
+                elif shutil.which("zsh"):
+                        r = subprocess.run(["zsh", "-n", zsh], capture_output=True, text=True)
+                        if r.returncode != 0:
+                                fail("zsh -n _portkeep: %s" % r.stderr)
+                        else:
+                                print("ok: zsh reads _portkeep")
+                elif os.environ.get("PORTKEEP_TEST_NO_SKIP"):
+                        fail("zsh is not installed (apt-get install zsh)")
+                if not fish:
+                        fail("no fish completion (portkeep.fish)")
+                elif shutil.which("fish"):
+                        r = subprocess.run(["fish", "--no-config", "-c", 'source "$argv[1]"; complete -C"portkeep pl"; '
+                                            'complete -C"portkeep apply --con"', fish],
+                                           capture_output=True, text=True)
+                        got = sorted(line.split("\t")[0] for line in r.stdout.splitlines())
+                        if got != ["--config", "--confirm", "plan"]:
+                                fail("fish completion: %r (%s)" % (got, r.stderr.strip()))
+                        else:
+                                print("ok: fish completes portkeep pl and apply --con")
+                elif os.environ.get("PORTKEEP_TEST_NO_SKIP"):
+                        fail("fish is not installed (apt-get install fish)")
         finally:
                 shutil.rmtree(dest, ignore_errors=True)
         return 1 if failures else 0
