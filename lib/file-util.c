@@ -13,7 +13,6 @@ int read_file_bounded(const char *path, size_t max, char *buf, size_t *ret_size,
                       bool *ret_opened) {
         _cleanup_(closep) int fd = -EBADF;
         struct stat st;
-        size_t n = 0;
 
         *ret_opened = false;
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -30,6 +29,12 @@ int read_file_bounded(const char *path, size_t max, char *buf, size_t *ret_size,
                 return -EINVAL;
         if ((size_t) st.st_size > max)
                 return -EFBIG;
+        return read_fd_bounded(fd, max, buf, ret_size);
+}
+
+int read_fd_bounded(int fd, size_t max, char *buf, size_t *ret_size) {
+        size_t n = 0;
+
         while (n <= max) {
                 ssize_t k = read(fd, buf + n, max + 1 - n);
 

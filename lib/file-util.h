@@ -19,6 +19,11 @@
 int read_file_bounded(const char *path, size_t max, char *buf, size_t *ret_size, struct stat *ret_st,
                       bool *ret_opened);
 
+/* The reading part of read_file_bounded(), from an open fd (standard input
+ * for 'portkeep check -'): 0 with the size, -EFBIG past max, or read()'s
+ * -errno; buf (max + 1 bytes) is wiped on failure. */
+int read_fd_bounded(int fd, size_t max, char *buf, size_t *ret_size);
+
 /* Writes path whole or not at all: print() writes into a temporary file in
  * the same directory, which is then renamed over path (mode applied first).
  * A reader never sees half of it. Returns 0 or -errno. */
