@@ -17,6 +17,7 @@
 #include "config.h"
 #include "confirm.h"
 #include "export.h"
+#include "file-util.h"
 #include "interrupt.h"
 #include "daemon.h"
 #include "json.h"
@@ -101,46 +102,41 @@ static void check_json(const char *path, const ConfigErrors *errors) {
 /* The file as check reads it: "-" is standard input, named <stdin>. */
 static int check_load(const char *path, Config **ret, ConfigErrors *errors) {
         _cleanup_free_ char *buf = NULL;
-        size_t n = 0, size = 0;
-        ssize_t k;
+        size_t n = 0;
+        int r;
 
         if (!streq(path, "-"))
                 return config_load(path, ret, errors);
-        /* bounded as a file is: one byte more than the cap tells it is over */
-        size = CONFIG_SIZE_MAX + 1;
-        buf = malloc(size);
+        buf = malloc(CONFIG_SIZE_MAX + 1);
         if (!buf)
                 return -ENOMEM;
-        while (n < size && (k = read(STDIN_FILENO, buf + n, size - n)) != 0) {
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        log_error_errno(errno, "cannot read standard input: %m");
-                        return -errno;
-                }
-                n += (size_t) k;
-        }
-        if (n > CONFIG_SIZE_MAX) {
+        r = read_fd_bounded(STDIN_FILENO, CONFIG_SIZE_MAX, buf, &n);
+        if (r == -EFBIG)
                 log_error("<stdin>: larger than %d bytes: not a portkeep file", CONFIG_SIZE_MAX);
-                return -EFBIG;
-        }
+        else if (r < 0)
+                log_error_errno(r, "cannot read standard input: %m");
+        if (r < 0)
+                return r;
         return config_load_buffer("<stdin>", buf, n, ret, errors);
 }
 
 /* check [FILE...]: each file, as a pre-commit hook passes them; exit 78 when
  * any is invalid. */
 static int verb_check(const Options *o, int argc, char **argv) {
+        const char *dflt[] = { config_path(o) };
+        char *const *paths = argc > 1 ? argv + 1 : (char *const *) dflt;
+        size_t n_paths = argc > 1 ? (size_t) argc - 1 : 1;
         int ret = 0;
 
-        if (argc > 2 && o->json)
+        if (n_paths > 1 && o->json)
                 return usage_error("%s", "--json checks one file at a time");
-        for (int i = argc > 1 ? 1 : 0; i < (argc > 1 ? argc : 1); i++) {
+        for (size_t i = 0; i < n_paths; i++) {
                 _cleanup_(config_errors_done) ConfigErrors errors = {};
-                const char *path = argc > 1 ? argv[i] : config_path(o);
+                const char *name = streq(paths[i], "-") ? "<stdin>" : paths[i];
                 Config *c = NULL;
                 int r;
 
-                r = check_load(path, &c, &errors);
+                r = check_load(paths[i], &c, &errors);
                 if (r == -ENOMEM || (r < 0 && errors.n == 0)) { /* else already said (standard input) */
                         if (r == -ENOMEM)
                                 log_error("out of memory");
@@ -148,7 +144,7 @@ static int verb_check(const Options *o, int argc, char **argv) {
                         continue;
                 }
                 if (o->json)
-                        check_json(streq(path, "-") ? "<stdin>" : path, &errors);
+                        check_json(name, &errors);
                 if (r < 0) {
                         if (!o->json)
                                 config_errors_log(&errors);
@@ -156,9 +152,8 @@ static int verb_check(const Options *o, int argc, char **argv) {
                         continue;
                 }
                 if (!o->json && !o->quiet)
-                        printf("%s: configuration OK: %zu forward%s in %zu group%s\n",
-                               streq(path, "-") ? "<stdin>" : path, c->desired.n, c->desired.n == 1 ? "" : "s",
-                               c->n_groups, c->n_groups == 1 ? "" : "s");
+                        printf("%s: configuration OK: %zu forward%s in %zu group%s\n", name, c->desired.n,
+                               c->desired.n == 1 ? "" : "s", c->n_groups, c->n_groups == 1 ? "" : "s");
                 config_free(c);
         }
         return ret;
@@ -432,31 +427,25 @@ static int confirm_or_restore(const Options *o, Run *s, const PassResult *res) {
  * Exit 128 + the signal only when nothing was changed, else 1. */
 static int apply_interrupted(const Options *o, Run *s, const PassResult *res) {
         const char *sig = strsignal(s->stop.signal);
+        bool nothing = pass_changed_nothing(res), finished = res->outcome == PASS_OK && res->n_applied > 0;
+        bool why = res->outcome == PASS_FAILED && res->message;
+        char m[1200];
 
-        if (o->json) {
-                char m[1200];
-                bool nothing = res->stage != PASS_STAGE_CHANGE && res->stage != PASS_STAGE_VERIFY && res->n_applied == 0;
-
-                snprintf(m, sizeof m, "%s: stopped%s%s", sig, nothing ? " before any change; nothing was changed" : ": ",
-                         nothing ? "" : res->message ? res->message : "the pass was cut short");
-                log_error("%s", m);
+        if (finished)
+                snprintf(m, sizeof m, "%s: stopped after the pass made its %zu change%s; verified: the router's table matches %s",
+                         sig, res->n_applied, res->n_applied == 1 ? "" : "s", s->config->path);
+        else if (nothing)
+                snprintf(m, sizeof m, "%s: stopped before any change; nothing was changed%s%s%s", sig, why ? " (" : "",
+                         why ? res->message : "", why ? ")" : "");
+        else
+                snprintf(m, sizeof m, "%s: stopped during the changes: %s", sig,
+                         res->message ? res->message : "the pass failed");
+        log_error("%s", m);
+        if (o->json)
                 return apply_json(res, nothing ? interrupt_exit_code(&s->stop) : 1, "interrupted", m);
-        }
-        if (res->outcome == PASS_OK && res->n_applied > 0) {
-                log_error("%s: stopped after the pass made its %zu change%s; verified: the router's table matches %s",
-                          sig, res->n_applied, res->n_applied == 1 ? "" : "s", s->config->path);
-                return 1;
-        }
-        if (res->stage != PASS_STAGE_CHANGE && res->stage != PASS_STAGE_VERIFY && res->n_applied == 0) {
-                bool why = res->outcome == PASS_FAILED && res->message;
-
-                log_error("%s: stopped before any change; nothing was changed%s%s%s", sig, why ? " (" : "",
-                          why ? res->message : "", why ? ")" : "");
-                return interrupt_exit_code(&s->stop);
-        }
-        log_error("%s: stopped during the changes: %s", sig, res->message ? res->message : "the pass failed");
-        print_final(o, res, s->config);
-        return 1;
+        if (!finished && !nothing)
+                print_final(o, res, s->config);
+        return nothing ? interrupt_exit_code(&s->stop) : 1;
 }
 
 static int apply_report(const Options *o, Run *s, PassResult *res) {
@@ -517,13 +506,10 @@ static void record_apply(const Run *s, const PassResult *res, uint64_t started, 
         st.finished_usec = now_usec(CLOCK_REALTIME);
         st.changes = (unsigned) res->n_applied;
         st.ok = code == 0;
-        st.result = strdup(s->stop.signal && code != 0                               ? "interrupted"
-                           : code == 0 && res->n_applied > 0                         ? "applied"
-                           : code == 0                                              ? "in sync"
-                           : code == 3 && res->error == -EEXIST                      ? "held back"
-                           : code == 3                                              ? "refused"
-                           : res->outcome == PASS_OK /* apply --confirm, not kept */ ? "restored"
-                                                                                     : "failed");
+        /* code 1 after a verified pass: apply --confirm was not kept */
+        st.result = strdup(s->stop.signal && code != 0             ? "interrupted"
+                           : code != 0 && res->outcome == PASS_OK ? "restored"
+                                                                  : pass_result_word(res));
         st.status = strdup(res->message ? res->message
                            : code == 0    ? (res->n_applied > 0 ? "applied and verified" : "in sync")
                                           : "restored (apply --confirm)");
@@ -709,17 +695,13 @@ static const Verb *find_verb(const char *name) {
         return NULL;
 }
 
-static const char *verb_names[ELEMENTSOF(verbs)];
-
-/* "did you mean" among the commands */
-static const char *closest_verb(const char *name) {
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                verb_names[i] = verbs[i].name;
-        return suggest_closest(name, verb_names, ELEMENTSOF(verbs));
-}
-
+/* with "did you mean" among the commands */
 static int unknown_verb(const char *name) {
-        const char *guess = closest_verb(name);
+        const char *names[ELEMENTSOF(verbs)], *guess;
+
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                names[i] = verbs[i].name;
+        guess = suggest_closest(name, names, ELEMENTSOF(verbs));
 
         if (guess)
                 return usage_error("unknown command '%s': did you mean '%s'?", name, guess);

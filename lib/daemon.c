@@ -292,7 +292,7 @@ static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
                         log_info("%s", buf);
                 set_status(d, buf);
                 (void) schedule_pass(d, c->interval_usec);
-                record_pass(d, started, res->n_applied > 0 ? "applied" : "in sync", true,
+                record_pass(d, started, pass_result_word(res), true,
                             (unsigned) res->n_applied);
                 return;
 
@@ -302,7 +302,7 @@ static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
                 if (res->error == -EEXIST) {
                         report_held_back(d, res, dur);
                         (void) schedule_pass(d, c->interval_usec);
-                        record_pass(d, started, "held back", false, (unsigned) res->n_applied);
+                        record_pass(d, started, pass_result_word(res), false, (unsigned) res->n_applied);
                         return;
                 }
                 log_event(LOG_EVENT_PASS_REFUSED, LOG_ERR, NULL, "%s Next try in %s.", res->message, dur);
@@ -310,7 +310,7 @@ static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
                          dur);
                 set_status(d, buf);
                 (void) schedule_pass(d, c->interval_usec);
-                record_pass(d, started, "refused", false, 0);
+                record_pass(d, started, pass_result_word(res), false, 0);
                 return;
 
         default:
@@ -324,7 +324,7 @@ static void pass_done(Daemon *d, const PassResult *res, uint64_t started) {
                             message ? message : res->message ? res->message : "the pass failed",
                             res->error == -EACCES && res->stage != PASS_STAGE_CHANGE &&
                                     res->stage != PASS_STAGE_VERIFY);
-                record_pass(d, started, "failed", false, (unsigned) res->n_applied);
+                record_pass(d, started, pass_result_word(res), false, (unsigned) res->n_applied);
                 return;
         }
 }
@@ -339,7 +339,7 @@ static void pass_interrupted(Daemon *d, const PassResult *res, uint64_t started)
         size_t size = 0;
         FILE *f;
 
-        if (res->stage != PASS_STAGE_CHANGE && res->stage != PASS_STAGE_VERIFY)
+        if (pass_changed_nothing(res))
                 log_info("%s during a pass, before any change: nothing was changed (%s)", sig, what);
         else if (res->rolled_back)
                 log_notice("%s during a pass: %s; rolled back, the router's table is as it was before the pass", sig,

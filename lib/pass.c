@@ -28,6 +28,18 @@ void pass_result_done(PassResult *res) {
         *res = (PassResult){};
 }
 
+bool pass_changed_nothing(const PassResult *res) {
+        return res->stage != PASS_STAGE_CHANGE && res->stage != PASS_STAGE_VERIFY && res->n_applied == 0;
+}
+
+const char *pass_result_word(const PassResult *res) {
+        switch (res->outcome) {
+        case PASS_OK: return res->n_applied > 0 ? "applied" : "in sync";
+        case PASS_REFUSED: return res->error == -EEXIST ? "held back" : "refused";
+        default: return "failed";
+        }
+}
+
 int pass_exit_code(const PassResult *res) {
         switch (res->outcome) {
         case PASS_OK: return 0;

@@ -85,6 +85,15 @@ int pass_run(Router *r, const Config *c, PassMode mode, bool force, PassResult *
  * (message, final) otherwise; -ENOMEM. */
 int pass_undo(Router *r, const Config *c, const PassResult *done, PassResult *ret);
 
+/* Whether the pass changed nothing on the router: it ended before the
+ * change stage, with no change made (a pass that holds back a conflict may
+ * have made the others). */
+bool pass_changed_nothing(const PassResult *res);
+
+/* The word the status file and 'portkeep status' give the pass's outcome:
+ * "in sync", "applied", "held back", "refused" or "failed" (state.h). */
+const char *pass_result_word(const PassResult *res);
+
 /* The exit code of doc/design.md: 0 ok/in sync, 2 pending, 3 refused, 1 failed. */
 int pass_exit_code(const PassResult *res);
 
